@@ -1,0 +1,256 @@
+"""Complaints filed on the buyer's behalf (§7), their evidence, liability and compensation."""
+
+import uuid
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from tickets.models import MONEY, Payout, Ticket
+
+
+class ComplaintKind(models.TextChoices):
+    REPLY_TIMEOUT = "reply_timeout", _("Reply timed out (超时未回复)")
+    PLAN_REJECTED = "plan_rejected", _("Ship-later plan rejected (后续可发未达成一致)")
+    CANNOT_SHIP = "cannot_ship", _("Merchant cannot ship (商家选择无法发货)")
+    MISSED_SHIP_DATE = "missed_ship_date", _("Promised date missed (约定时间未发货)")
+    BUYER_FAULT_CLAIM = (
+        "buyer_fault_claim",
+        _("Merchant claims buyer fault (商家主张买家原因无法履约)"),
+    )
+
+
+class ComplaintState(models.TextChoices):
+    PENDING = "pending", _("Pending (待审核)")
+    IN_REVIEW = "in_review", _("In review (审核中)")
+    UPHELD = "upheld", _("Upheld (投诉成立)")
+    DISMISSED = "dismissed", _("Dismissed (投诉不成立)")
+    APPEALED = "appealed", _("Appealed (申诉中)")
+    OVERTURNED = "overturned", _("Appeal granted (申诉成立)")
+    UPHELD_FINAL = "upheld_final", _("Appeal denied (申诉驳回)")
+
+
+C = ComplaintState
+# A complaint is open while it holds its ticket in platform review.
+OPEN_STATES = (C.PENDING, C.IN_REVIEW)
+# `upheld` counts as finished for the ticket: the appeal window does not hold it open.
+TICKET_FINISHING_STATES = (C.UPHELD, C.DISMISSED)
+
+
+class Complaint(ConcurrentTransitionMixin, models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="complaints")
+    kind = models.CharField(_("kind"), max_length=32, choices=ComplaintKind.choices)
+    state = FSMField(
+        _("state"), default=C.PENDING, choices=C.choices, protected=True, db_index=True
+    )
+    filed_at = models.DateTimeField(_("filed at"), default=timezone.now)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("empty when the platform filed it automatically"),
+    )
+    merchant_note = models.TextField(_("merchant's note"), blank=True)
+    review_due_at = models.DateTimeField(_("review target"))
+    review_overdue_flagged_at = models.DateTimeField(
+        _("flagged past review target at"), null=True, blank=True
+    )
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_complaints",
+        verbose_name=_("claimed by"),
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    appeal_due_at = models.DateTimeField(_("appeal due at"), null=True, blank=True)
+    appealed_at = models.DateTimeField(_("appealed at"), null=True, blank=True)
+    appealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    appeal_note = models.TextField(_("appeal note"), blank=True)
+    appeal_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    appeal_decided_at = models.DateTimeField(_("appeal decided at"), null=True, blank=True)
+    appeal_decision_note = models.TextField(_("appeal decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["filed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "kind"], name="one_complaint_per_kind"),
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(state__in=OPEN_STATES),
+                name="one_open_complaint_per_ticket",
+            ),
+        ]
+        indexes = [
+            # The review queue and the review-target sweep: open complaints, oldest first.
+            models.Index(
+                fields=["filed_at"], condition=Q(state__in=OPEN_STATES), name="complaint_queue_idx"
+            ),
+            models.Index(
+                fields=["review_due_at"],
+                condition=Q(state__in=OPEN_STATES, review_overdue_flagged_at__isnull=True),
+                name="complaint_review_due_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    def is_past_review_target(self, at) -> bool:
+        return self.state in OPEN_STATES and at >= self.review_due_at
+
+    def appeal_window_open(self, at) -> bool:
+        return self.state == C.UPHELD and self.appeal_due_at is not None and at < self.appeal_due_at
+
+    # -- transitions (pure) -------------------------------------------------------------
+    @transition(field=state, source=C.PENDING, target=C.IN_REVIEW)
+    def claim(self, *, by, at):
+        self.assignee, self.claimed_at = by, at
+
+    @transition(field=state, source=C.IN_REVIEW, target=C.PENDING)
+    def release(self):
+        self.assignee, self.claimed_at = None, None
+
+    def _decide(self, by, note, at):
+        self.decided_by, self.decision_note, self.decided_at = by, note, at
+
+    @transition(field=state, source=C.IN_REVIEW, target=C.UPHELD)
+    def uphold(self, *, by, note, at, appeal_window):
+        self._decide(by, note, at)
+        self.appeal_due_at = at + appeal_window
+
+    @transition(field=state, source=C.IN_REVIEW, target=C.DISMISSED)
+    def dismiss(self, *, by, note, at):
+        self._decide(by, note, at)
+
+    @transition(field=state, source=C.UPHELD, target=C.APPEALED)
+    def appeal(self, *, by, note, at):
+        self.appealed_by, self.appeal_note, self.appealed_at = by, note, at
+
+    def _decide_appeal(self, by, note, at):
+        self.appeal_decided_by, self.appeal_decision_note = by, note
+        self.appeal_decided_at = at
+
+    @transition(field=state, source=C.APPEALED, target=C.OVERTURNED)
+    def grant_appeal(self, *, by, note, at):
+        self._decide_appeal(by, note, at)
+
+    @transition(field=state, source=C.APPEALED, target=C.UPHELD_FINAL)
+    def deny_appeal(self, *, by, note, at):
+        self._decide_appeal(by, note, at)
+
+
+# Evidence never sits under a public URL: served only by a view that checks the viewer.
+def evidence_storage():
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT / "evidence")
+
+
+def evidence_path(instance, filename):
+    # The stored name is ours; the uploader's name is kept only as text.
+    return f"{instance.ticket_id}/{uuid.uuid4().hex}.{instance.extension}"
+
+
+class Evidence(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="evidence")
+    complaint = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    file = models.FileField(_("file"), storage=evidence_storage, upload_to=evidence_path)
+    original_name = models.CharField(_("original name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=64)
+    extension = models.CharField(max_length=8)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class CompensationKind(models.TextChoices):
+    STOCKOUT = "stockout", _("Stock-out, proactive (缺货赔付)")
+    LATE_SHIPMENT = "late_shipment", _("Late shipment (延迟发货赔付)")
+
+
+class Compensation(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="compensations")
+    complaint = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="compensations"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=CompensationKind.choices)
+    amount = models.DecimalField(_("amount (yuan)"), **MONEY)
+    payout = models.CharField(_("paid as"), max_length=16, choices=Payout.choices)
+    points = models.PositiveIntegerField(_("Tmall points"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("compensation")
+        verbose_name_plural = _("compensations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "kind"], name="one_compensation_per_kind"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="compensation_amount_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ¥{self.amount}"
+
+
+class Liability(models.Model):
+    """判责: the outcome of an upheld complaint. Reversed when an appeal is granted."""
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="liability")
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="liabilities")
+    shop = models.ForeignKey("tickets.Shop", on_delete=models.PROTECT, related_name="liabilities")
+    points = models.PositiveSmallIntegerField(_("penalty points"))
+    compensation = models.OneToOneField(
+        Compensation, null=True, blank=True, on_delete=models.PROTECT, related_name="liability"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("liability")
+        verbose_name_plural = _("liabilities")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gte=0), name="liability_points_non_negative")
+        ]
+
+    def __str__(self):
+        return f"{self.shop.code}: {self.points} pts"

@@ -1,0 +1,340 @@
+"""Complaint use cases (§7): filing, claiming, deciding, appealing, and the liability and
+compensation they create. Each public service owns its transaction and takes row locks.
+
+Dependencies point one way: this module reads tickets' models and helpers and never imports
+`tickets.services` (which calls `complaint_file` and `compensation_create` from here)."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tickets import roles
+from tickets.audit import SYSTEM, audited, log_creation
+from tickets.exceptions import Conflict, DeadlinePassed, InvalidTransition, NotFound
+from tickets.exceptions import ValidationError as DomainValidationError
+from tickets.models import MessageKind, Ticket, TicketState
+from tickets.outbox import COMPENSATION_TEXTS, KIND_TEXTS, message_buyer
+from tickets.policy import CompensationTerms, late_shipment_terms
+
+from .evidence import CheckedFile
+from .models import (
+    Compensation,
+    CompensationKind,
+    Complaint,
+    ComplaintKind,
+    Evidence,
+    Liability,
+)
+from .models import (
+    ComplaintState as C,
+)
+
+
+def complaint_file(
+    *, ticket: Ticket, kind: str, at, filed_by=SYSTEM, merchant_note: str = ""
+) -> Complaint:
+    """代客发起投诉: file a complaint for the ticket's buyer. Called inside the transition's
+    transaction by the ticket services; the unique constraints refuse a second complaint of the
+    same kind, or a second open one, whoever tries."""
+    complaint = Complaint.objects.create(
+        ticket=ticket,
+        kind=kind,
+        filed_at=at,
+        filed_by=filed_by,
+        merchant_note=merchant_note,
+        review_due_at=at + ticket.policy.review_target,
+    )
+    log_creation(
+        complaint,
+        transition="file",
+        state=C.PENDING,
+        actor=filed_by,
+        at=at,
+        payload={"kind": kind, "ticket": ticket.pk},
+    )
+    message_buyer(
+        ticket=ticket,
+        kind=MessageKind.COMPLAINT_FILED,
+        at=at,
+        payload={"complaint": complaint.pk, "complaint_kind": kind},
+        kind_text=KIND_TEXTS[kind],
+    )
+    return complaint
+
+
+def evidence_attach(*, ticket: Ticket, complaint: Complaint, files: list[CheckedFile], actor, at):
+    for checked in files:
+        evidence = Evidence(
+            ticket=ticket,
+            complaint=complaint,
+            original_name=checked.original_name,
+            content_type=checked.content_type,
+            extension=checked.extension,
+            size=checked.size,
+            sha256=checked.sha256,
+            uploaded_by=actor,
+            uploaded_at=at,
+        )
+        evidence.file.save(f"evidence.{checked.extension}", checked.upload, save=False)
+        evidence.save()
+
+
+def compensation_create(
+    *, ticket: Ticket, kind: str, terms: CompensationTerms, at, complaint=None
+) -> Compensation:
+    compensation = Compensation.objects.create(
+        ticket=ticket,
+        complaint=complaint,
+        kind=kind,
+        amount=terms.amount,
+        payout=terms.payout,
+        points=terms.points,
+        created_at=at,
+    )
+    amount_text = (
+        f"{terms.points} 天猫积分（¥{terms.amount}）" if terms.points else f"¥{terms.amount}"
+    )
+    message_buyer(
+        ticket=ticket,
+        kind=MessageKind.COMPENSATION,
+        at=at,
+        payload={"compensation": compensation.pk, "amount": str(terms.amount)},
+        compensation_kind=COMPENSATION_TEXTS[kind],
+        amount_text=amount_text,
+    )
+    return compensation
+
+
+# -- reviewer use cases ------------------------------------------------------------------
+
+
+def _lock(complaint_id) -> Complaint:
+    try:
+        return (
+            Complaint.objects.select_for_update(of=("self",))
+            .select_related("ticket", "assignee")
+            .get(pk=complaint_id)
+        )
+    except (Complaint.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("No such complaint.")) from None
+
+
+def _require_reviewer(user):
+    if not roles.is_reviewer(user):
+        raise NotFound(_("No such complaint."))
+
+
+def _require_note(note: str) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise DomainValidationError(_("A decision needs a note."), field="note")
+    return note
+
+
+def _require_held_by(complaint: Complaint, reviewer):
+    if complaint.state == C.PENDING:
+        raise InvalidTransition(_("Claim the complaint before deciding it."))
+    if complaint.state != C.IN_REVIEW:
+        raise InvalidTransition(
+            _("The complaint is already %(state)s.") % {"state": complaint.get_state_display()}
+        )
+    if complaint.assignee_id != reviewer.pk:
+        raise Conflict(_("The complaint is claimed by %(name)s.") % {"name": complaint.assignee})
+
+
+@transaction.atomic
+def complaint_claim(*, complaint_id, reviewer, at=None) -> Complaint:
+    """A reviewer takes a pending complaint; it is locked to them until released or decided."""
+    _require_reviewer(reviewer)
+    at = at or timezone.now()
+    complaint = _lock(complaint_id)
+    if complaint.state == C.IN_REVIEW:
+        if complaint.assignee_id == reviewer.pk:
+            return complaint
+        raise Conflict(_("The complaint is claimed by %(name)s.") % {"name": complaint.assignee})
+    if complaint.state != C.PENDING:
+        raise InvalidTransition(
+            _("The complaint is already %(state)s.") % {"state": complaint.get_state_display()}
+        )
+    with audited(complaint, actor=reviewer):
+        complaint.claim(by=reviewer, at=at)
+    complaint.save()
+    return complaint
+
+
+@transaction.atomic
+def complaint_release(*, complaint_id, reviewer) -> Complaint:
+    """The holder gives the complaint back to the queue."""
+    _require_reviewer(reviewer)
+    complaint = _lock(complaint_id)
+    if complaint.state != C.IN_REVIEW:
+        raise InvalidTransition(_("Only a complaint in review can be released."))
+    if complaint.assignee_id != reviewer.pk:
+        raise Conflict(_("The complaint is claimed by %(name)s.") % {"name": complaint.assignee})
+    with audited(complaint, actor=reviewer):
+        complaint.release()
+    complaint.save()
+    return complaint
+
+
+def _finish_ticket(complaint: Complaint, at):
+    """§4 `complaint_finished`: completed if the order already settled, else awaiting it."""
+    ticket = Ticket.objects.select_for_update().select_related("order").get(pk=complaint.ticket_id)
+    with audited(ticket, actor=SYSTEM, payload={"complaint": complaint.pk}):
+        ticket.complaint_finished(at=at)
+    ticket.save()
+    if ticket.state == TicketState.COMPLETED:
+        message_buyer(ticket=ticket, kind=MessageKind.COMPLETED, at=at)
+    return ticket
+
+
+def liability_points(*, complaint: Complaint, at) -> int:
+    """§7: 3 points by the policy, none if the merchant compensated before the judgment."""
+    compensated_before = Compensation.objects.filter(
+        ticket_id=complaint.ticket_id, kind=CompensationKind.STOCKOUT, created_at__lt=at
+    ).exists()
+    return 0 if compensated_before else complaint.ticket.policy.points_per_upheld
+
+
+@transaction.atomic
+def complaint_uphold(*, complaint_id, reviewer, note, at=None) -> Complaint:
+    """投诉成立: liability (points and a late-shipment compensation) by the ticket's policy;
+    the ticket is finished with it (the appeal window does not hold it open)."""
+    _require_reviewer(reviewer)
+    note = _require_note(note)
+    at = at or timezone.now()
+    complaint = _lock(complaint_id)
+    _require_held_by(complaint, reviewer)
+    ticket = complaint.ticket
+    policy = ticket.policy
+    with audited(complaint, actor=reviewer, payload={"note": note}):
+        complaint.uphold(by=reviewer, note=note, at=at, appeal_window=policy.appeal_window)
+    complaint.save()
+    points = liability_points(complaint=complaint, at=at)
+    compensation = compensation_create(
+        ticket=ticket,
+        kind=CompensationKind.LATE_SHIPMENT,
+        terms=late_shipment_terms(policy, ticket.order.amount),
+        at=at,
+        complaint=complaint,
+    )
+    Liability.objects.create(
+        complaint=complaint,
+        ticket=ticket,
+        shop_id=ticket.shop_id,
+        points=points,
+        compensation=compensation,
+        created_at=at,
+    )
+    message_buyer(
+        ticket=ticket,
+        kind=MessageKind.COMPLAINT_DECIDED,
+        at=at,
+        payload={"complaint": complaint.pk, "outcome": "upheld"},
+        kind_text=KIND_TEXTS[complaint.kind],
+        outcome="投诉成立",
+    )
+    _finish_ticket(complaint, at)
+    return complaint
+
+
+@transaction.atomic
+def complaint_dismiss(*, complaint_id, reviewer, note, at=None) -> Complaint:
+    """投诉不成立: final; no liability. The ticket is finished with it."""
+    _require_reviewer(reviewer)
+    note = _require_note(note)
+    at = at or timezone.now()
+    complaint = _lock(complaint_id)
+    _require_held_by(complaint, reviewer)
+    with audited(complaint, actor=reviewer, payload={"note": note}):
+        complaint.dismiss(by=reviewer, note=note, at=at)
+    complaint.save()
+    message_buyer(
+        ticket=complaint.ticket,
+        kind=MessageKind.COMPLAINT_DECIDED,
+        at=at,
+        payload={"complaint": complaint.pk, "outcome": "dismissed"},
+        kind_text=KIND_TEXTS[complaint.kind],
+        outcome="投诉不成立",
+    )
+    _finish_ticket(complaint, at)
+    return complaint
+
+
+@transaction.atomic
+def complaint_appeal(*, complaint_id, actor, note, at=None) -> Complaint:
+    """申诉: a merchant of the shop contests an upheld complaint within the appeal window."""
+    at = at or timezone.now()
+    complaint = _lock(complaint_id)
+    if not roles.is_merchant_of(actor, complaint.ticket.shop_id):
+        raise NotFound(_("No such complaint."))
+    note = (note or "").strip()
+    if not note:
+        raise DomainValidationError(_("An appeal needs a note."), field="note")
+    if complaint.state != C.UPHELD:
+        raise InvalidTransition(
+            _("Only an upheld complaint can be appealed; this one is %(state)s.")
+            % {"state": complaint.get_state_display()}
+        )
+    if at >= complaint.appeal_due_at:
+        raise DeadlinePassed(
+            _("The appeal window closed at %(at)s.")
+            % {"at": timezone.localtime(complaint.appeal_due_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    with audited(complaint, actor=actor, payload={"note": note}):
+        complaint.appeal(by=actor, note=note, at=at)
+    complaint.save()
+    return complaint
+
+
+def _decide_appeal(complaint_id, reviewer, note, at, *, grant: bool) -> Complaint:
+    _require_reviewer(reviewer)
+    note = _require_note(note)
+    at = at or timezone.now()
+    complaint = _lock(complaint_id)
+    if complaint.state != C.APPEALED:
+        raise InvalidTransition(
+            _("Only an appealed complaint can have its appeal decided; this one is %(state)s.")
+            % {"state": complaint.get_state_display()}
+        )
+    with audited(complaint, actor=reviewer, payload={"note": note}):
+        if grant:
+            complaint.grant_appeal(by=reviewer, note=note, at=at)
+        else:
+            complaint.deny_appeal(by=reviewer, note=note, at=at)
+    complaint.save()
+    if grant:
+        # 申诉成立: the liability is reversed, its points and compensation with it.
+        liability = Liability.objects.select_for_update().get(complaint=complaint)
+        liability.reversed_at = at
+        liability.save(update_fields=["reversed_at"])
+        if liability.compensation_id:
+            Compensation.objects.filter(pk=liability.compensation_id).update(reversed_at=at)
+    return complaint
+
+
+@transaction.atomic
+def complaint_grant_appeal(*, complaint_id, reviewer, note, at=None) -> Complaint:
+    """申诉成立: overturned, liability reversed."""
+    return _decide_appeal(complaint_id, reviewer, note, at, grant=True)
+
+
+@transaction.atomic
+def complaint_deny_appeal(*, complaint_id, reviewer, note, at=None) -> Complaint:
+    """申诉驳回: the upheld decision stands, final."""
+    return _decide_appeal(complaint_id, reviewer, note, at, grant=False)
+
+
+__all__ = [
+    "ComplaintKind",
+    "complaint_appeal",
+    "complaint_claim",
+    "complaint_deny_appeal",
+    "complaint_dismiss",
+    "complaint_file",
+    "complaint_grant_appeal",
+    "complaint_release",
+    "complaint_uphold",
+    "compensation_create",
+    "evidence_attach",
+]

@@ -1,0 +1,49 @@
+import os
+
+import pytest
+from django.db import connection
+
+from tests import factories
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL. On SQLite they are skipped, except where
+    REQUIRE_POSTGRES is set (CI), where running them on anything else is an error."""
+    if connection.vendor == "postgresql":
+        return
+    if os.environ.get("REQUIRE_POSTGRES"):
+        raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def merchant(db):
+    return factories.merchant()
+
+
+@pytest.fixture
+def shop(merchant):
+    return merchant.shops.get()
+
+
+@pytest.fixture
+def buyer(db):
+    return factories.UserFactory(username="buyer-a", groups=["buyers"])
+
+
+@pytest.fixture
+def reviewer(db):
+    return factories.UserFactory(username="reviewer-a", groups=["reviewers"])
+
+
+@pytest.fixture
+def other_reviewer(db):
+    return factories.UserFactory(username="reviewer-b", groups=["reviewers"])

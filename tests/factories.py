@@ -1,0 +1,136 @@
+"""Test data. Plain rows come from factory_boy; tickets in a given state are reached through
+the services, so that every invariant and audit row holds as in production."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from complaints import services as complaint_services
+from tickets import services
+from tickets.models import Order, Platform, Shop, ShopMembership, platform_today
+
+PASSWORD = "test-pass-123"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        for name in extracted or ():
+            self.groups.add(Group.objects.get(name=name))
+        self.save()
+
+
+class ShopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shop
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"shop-{n}")
+    name = factory.Sequence(lambda n: f"Shop {n}")
+    platform = Platform.TAOBAO
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+        skip_postgeneration_save = True
+
+    order_no = factory.Sequence(lambda n: f"O{n:08d}")
+    shop = factory.SubFactory(ShopFactory)
+    buyer = factory.SubFactory(UserFactory)
+    amount = Decimal("100.00")
+    is_fresh = False
+    paid_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
+
+
+def merchant(*, shop=None, username=None, **shop_kwargs):
+    """A merchant staff user of `shop` (a new shop unless given)."""
+    shop = shop or ShopFactory(**shop_kwargs)
+    user = UserFactory(**({"username": username} if username else {}))
+    ShopMembership.objects.create(user=user, shop=shop)
+    return user
+
+
+def urged(*, shop=None, buyer=None, at=None, **order_kwargs):
+    """A ticket in `awaiting_reply`, urged at `at` (now by default)."""
+    kwargs = {"shop": shop} if shop else {}
+    if buyer is not None:
+        kwargs["buyer"] = buyer
+    if at is not None:
+        order_kwargs.setdefault("paid_at", at - dt.timedelta(hours=1))
+    order = OrderFactory(**kwargs, **order_kwargs)
+    ticket, _ = services.ticket_urge(buyer=order.buyer, order_no=order.order_no, at=at)
+    return ticket
+
+
+def staff_of(ticket):
+    membership = ShopMembership.objects.filter(shop=ticket.shop).select_related("user").first()
+    return membership.user if membership else merchant(shop=ticket.shop)
+
+
+def replied(*, plan="ship_later", reason=None, days=5, at=None, **kwargs):
+    """A ticket replied with `plan` (`awaiting_buyer`, `agreed` or `platform_review`)."""
+    ticket = urged(at=at, **kwargs)
+    at = at or timezone.now()
+    reason = reason or {
+        "ship_later": "stock_shortage",
+        "exchange_agreed": "exchange_negotiated",
+        "cannot_ship": "stock_shortage",
+    }[plan]
+    ship_by = None if plan == "cannot_ship" else platform_today(at) + dt.timedelta(days=days)
+    return services.ticket_reply(
+        ticket_id=ticket.pk, actor=staff_of(ticket), plan=plan, reason=reason, ship_by=ship_by,
+        at=at,
+    )
+
+
+def agreed(**kwargs):
+    return replied(plan="exchange_agreed", **kwargs)
+
+
+def in_review(*, reviewer, kind="cannot_ship", **kwargs):
+    """A ticket in platform review whose complaint is claimed by `reviewer`."""
+    if kind == "cannot_ship":
+        ticket = replied(plan="cannot_ship", **kwargs)
+    else:
+        raise ValueError(kind)
+    complaint = ticket.complaints.get()
+    complaint_services.complaint_claim(complaint_id=complaint.pk, reviewer=reviewer)
+    complaint.refresh_from_db()
+    return ticket, complaint
+
+
+# -- evidence files (real magic bytes, so content checks see real types) -----------------
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def upload(name="proof.png", content=PNG, content_type="image/png"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def big_upload(size, name="big.png"):
+    return SimpleUploadedFile(name, PNG + b"\0" * (size - len(PNG)), content_type="image/png")
+
+
+__all__ = ["io"]

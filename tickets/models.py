@@ -1,0 +1,516 @@
+"""Tickets: shops, orders, the versioned policy, the reason catalogue, the ticket state
+machine (§4) and the buyer-message outbox (§10) of docs/domain.md."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+# Deadlines and ship-by days are reckoned in the platform's time zone, whatever the server's.
+PLATFORM_TZ = ZoneInfo("Asia/Shanghai")
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Platform(models.TextChoices):
+    TAOBAO = "taobao", _("Taobao")
+    TMALL = "tmall", _("Tmall")
+
+
+class Shop(models.Model):
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    # §6: second handling is open to this shop's tickets first replied at or after this instant.
+    second_handling_since = models.DateTimeField(_("second handling since"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ShopMembership", related_name="shops", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class ShopMembership(models.Model):
+    """A merchant staff member of a shop; one user may staff several shops."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("shop membership")
+        verbose_name_plural = _("shop memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "shop"], name="one_membership_per_user_shop")
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.shop.code}"
+
+
+class Order(models.Model):
+    """A mirror of the order system's order (§11 `PUT /orders/{order_no}/`)."""
+
+    order_no = models.CharField(_("order number"), max_length=64, unique=True)
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    amount = models.DecimalField(_("paid amount (yuan)"), **MONEY)
+    is_fresh = models.BooleanField(_("fresh category (生鲜)"), default=False)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_non_negative")
+        ]
+
+    def __str__(self):
+        return self.order_no
+
+    @property
+    def is_settled(self) -> bool:
+        return self.shipped_at is not None or self.refunded_at is not None
+
+    @property
+    def can_be_urged(self) -> bool:
+        return self.paid_at is not None and not self.is_settled
+
+
+class Payout(models.TextChoices):
+    CASH = "cash", _("cash")
+    TMALL_POINTS = "tmall_points", _("Tmall points")
+
+
+class Policy(models.Model):
+    """One version of the rules of a platform (§8). Versions are published, never edited once
+    in force; a ticket keeps the version it was created under and copies its deadlines."""
+
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    version = models.PositiveIntegerField(_("version"))
+    effective_from = models.DateTimeField(_("effective from"))
+    reply_window = models.DurationField(_("reply window"), default=dt.timedelta(hours=24))
+    buyer_window = models.DurationField(
+        _("buyer confirmation window"), default=dt.timedelta(hours=24)
+    )
+    ship_later_cap_days = models.PositiveSmallIntegerField(_("ship-later cap (days)"), default=30)
+    fresh_ship_later_cap_days = models.PositiveSmallIntegerField(
+        _("ship-later cap for fresh orders (days)"), default=15
+    )
+    review_target = models.DurationField(_("review target"), default=dt.timedelta(hours=48))
+    appeal_window = models.DurationField(_("appeal window"), default=dt.timedelta(days=30))
+    late_rate = models.DecimalField(
+        _("late-shipment compensation rate"),
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    late_min = models.DecimalField(_("late-shipment minimum (yuan)"), **MONEY)
+    late_max = models.DecimalField(_("late-shipment maximum (yuan)"), **MONEY)
+    stockout_rate = models.DecimalField(
+        _("stock-out compensation rate"),
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    stockout_min = models.DecimalField(_("stock-out minimum (yuan)"), **MONEY)
+    stockout_max = models.DecimalField(_("stock-out maximum (yuan)"), **MONEY)
+    payout = models.CharField(_("paid as"), max_length=16, choices=Payout.choices)
+    points_per_yuan = models.PositiveIntegerField(
+        _("Tmall points per yuan"), default=0, help_text=_("0 when paid in cash")
+    )
+    points_per_upheld = models.PositiveSmallIntegerField(
+        _("penalty points per upheld complaint"), default=3
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
+        ordering = ["platform", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "version"], name="policy_version_unique"),
+            models.UniqueConstraint(
+                fields=["platform", "effective_from"], name="policy_effective_from_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(late_min__gte=0) & Q(late_max__gte=models.F("late_min")),
+                name="policy_late_bounds",
+            ),
+            models.CheckConstraint(
+                condition=Q(stockout_min__gte=0) & Q(stockout_max__gte=models.F("stockout_min")),
+                name="policy_stockout_bounds",
+            ),
+            models.CheckConstraint(
+                condition=Q(late_rate__gte=0, late_rate__lte=1)
+                & Q(stockout_rate__gte=0, stockout_rate__lte=1),
+                name="policy_rates_between_0_and_1",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_platform_display()} v{self.version}"
+
+    def ship_later_cap(self, *, is_fresh: bool) -> int:
+        return self.fresh_ship_later_cap_days if is_fresh else self.ship_later_cap_days
+
+
+class Plan(models.TextChoices):
+    SHIP_LATER = "ship_later", _("Ship later (后续可发)")
+    EXCHANGE_AGREED = "exchange_agreed", _("Exchange agreed (协商一致换货)")
+    CANNOT_SHIP = "cannot_ship", _("Cannot ship (无法发货)")
+
+
+PLANS_WITH_DATE = (Plan.SHIP_LATER, Plan.EXCHANGE_AGREED)
+
+
+class SecondPlan(models.TextChoices):
+    COMPENSATE = "compensate", _("Compensate proactively (主动赔付)")
+    BUYER_FAULT = "buyer_fault", _("Buyer at fault (买家原因无法履约)")
+
+
+class ReasonSide(models.TextChoices):
+    SELLER = "seller", _("seller")
+    BUYER = "buyer", _("buyer")
+
+
+class ReplyReasonQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def allowing(self, plan: str):
+        return self.filter(**{f"allows_{plan}": True})
+
+
+class ReplyReason(models.Model):
+    """A catalogued reply reason (§5). Admin-editable data; deactivated, never deleted."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    side = models.CharField(_("side"), max_length=8, choices=ReasonSide.choices)
+    label = models.CharField(_("label (Chinese)"), max_length=128)
+    label_en = models.CharField(_("label (English)"), max_length=128)
+    buyer_text = models.TextField(_("text shown to the buyer"))
+    allows_ship_later = models.BooleanField(_("allows ship later"), default=False)
+    allows_exchange_agreed = models.BooleanField(_("allows exchange agreed"), default=False)
+    allows_cannot_ship = models.BooleanField(_("allows cannot ship"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = ReplyReasonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reply reason")
+        verbose_name_plural = _("reply reasons")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return f"{self.label} ({self.code})"
+
+    def allows(self, plan: str) -> bool:
+        return bool(getattr(self, f"allows_{plan}", False))
+
+    @property
+    def allowed_plans(self) -> list[str]:
+        return [p for p in Plan.values if self.allows(p)]
+
+
+class TicketState(models.TextChoices):
+    AWAITING_REPLY = "awaiting_reply", _("Awaiting merchant reply (待商家回复)")
+    AWAITING_BUYER = "awaiting_buyer", _("Awaiting buyer (待买家确认)")
+    AGREED = "agreed", _("Agreed, to fulfil (待履约)")
+    COMPENSATED = "compensated", _("Compensated (已主动赔付)")
+    PLATFORM_REVIEW = "platform_review", _("Platform review (平台介入中)")
+    AWAITING_SETTLEMENT = "awaiting_settlement", _("Awaiting shipment or refund (待发货或退款)")
+    COMPLETED = "completed", _("Completed (已完结)")
+
+
+class Settlement(models.TextChoices):
+    SHIPPED = "shipped", _("shipped")
+    REFUNDED = "refunded", _("refunded")
+
+
+S = TicketState
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """`ship_deadline`: the last instant of the `ship_by` day in Asia/Shanghai."""
+    return dt.datetime.combine(day, dt.time.max, tzinfo=PLATFORM_TZ)
+
+
+def platform_today(at: dt.datetime) -> dt.date:
+    return at.astimezone(PLATFORM_TZ).date()
+
+
+class Ticket(ConcurrentTransitionMixin, models.Model):
+    """One buyer's urge-shipment case for one order (§4). Transitions are pure: they set
+    fields on the instance; services lock, check deadlines, save, audit and message."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="tickets")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="tickets")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets"
+    )
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="tickets")
+    state = FSMField(
+        _("state"), default=S.AWAITING_REPLY, choices=S.choices, protected=True, db_index=True
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    reply_due_at = models.DateTimeField(_("reply due at"))
+
+    reply_plan = models.CharField(_("reply plan"), max_length=16, choices=Plan.choices, blank=True)
+    reply_reason = models.ForeignKey(
+        ReplyReason,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("reply reason"),
+    )
+    reply_note = models.TextField(_("reply note"), blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ship_by = models.DateField(_("ship by"), null=True, blank=True)
+    ship_deadline = models.DateTimeField(_("ship deadline"), null=True, blank=True)
+
+    buyer_due_at = models.DateTimeField(_("buyer due at"), null=True, blank=True)
+    buyer_responded_at = models.DateTimeField(_("buyer responded at"), null=True, blank=True)
+    buyer_accepted = models.BooleanField(_("buyer accepted"), null=True, blank=True)
+
+    second_handling_plan = models.CharField(
+        _("second handling"), max_length=16, choices=SecondPlan.choices, blank=True
+    )
+    second_handled_at = models.DateTimeField(_("second handled at"), null=True, blank=True)
+    second_handling_note = models.TextField(_("second handling note"), blank=True)
+
+    # §9: the first merchant action (reply, second handling or order settled).
+    first_action_at = models.DateTimeField(_("first handled at"), null=True, blank=True)
+    settlement = models.CharField(
+        _("settlement"), max_length=16, choices=Settlement.choices, blank=True
+    )
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=~Q(state=S.COMPLETED),
+                name="one_open_ticket_per_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(reply_due_at__gt=models.F("created_at")),
+                name="ticket_reply_due_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reply_plan__in=PLANS_WITH_DATE)
+                | Q(ship_by__isnull=False, ship_deadline__isnull=False),
+                name="ticket_dated_plan_has_ship_by",
+            ),
+        ]
+        indexes = [
+            # Shaped like the sweeps: only the rows in the state, ordered by the deadline.
+            models.Index(
+                fields=["reply_due_at"],
+                condition=Q(state=S.AWAITING_REPLY),
+                name="ticket_reply_due_idx",
+            ),
+            models.Index(
+                fields=["buyer_due_at"],
+                condition=Q(state=S.AWAITING_BUYER),
+                name="ticket_buyer_due_idx",
+            ),
+            models.Index(
+                fields=["ship_deadline"], condition=Q(state=S.AGREED), name="ticket_ship_due_idx"
+            ),
+            models.Index(fields=["shop", "state", "created_at"], name="ticket_shop_state_idx"),
+            models.Index(fields=["shop", "created_at"], name="ticket_shop_created_idx"),
+            models.Index(fields=["buyer", "created_at"], name="ticket_buyer_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.order.order_no if self.order_id else ''}"
+
+    # -- derived facts (no queries) -----------------------------------------------------
+    @property
+    def current_deadline(self) -> dt.datetime | None:
+        """The deadline that the current state is waiting on, if any."""
+        return {
+            S.AWAITING_REPLY: self.reply_due_at,
+            S.AWAITING_BUYER: self.buyer_due_at,
+            S.AGREED: self.ship_deadline,
+        }.get(self.state)
+
+    def is_overdue(self, at: dt.datetime) -> bool:
+        deadline = self.current_deadline
+        return deadline is not None and at >= deadline
+
+    def _mark_first_action(self, at):
+        self.first_action_at = self.first_action_at or at
+
+    # -- transitions (pure) -------------------------------------------------------------
+    @transition(
+        field=state,
+        source=S.AWAITING_REPLY,
+        target=RETURN_VALUE(S.AWAITING_BUYER, S.AGREED, S.PLATFORM_REVIEW),
+    )
+    def reply(self, *, plan, reason, ship_by, note, by, at, buyer_window):
+        self.reply_plan, self.reply_reason, self.reply_note = plan, reason, note
+        self.replied_at, self.replied_by = at, by
+        self._mark_first_action(at)
+        if plan in PLANS_WITH_DATE:
+            self.ship_by, self.ship_deadline = ship_by, end_of_day(ship_by)
+        if plan == Plan.SHIP_LATER:
+            self.buyer_due_at = at + buyer_window
+            return S.AWAITING_BUYER
+        if plan == Plan.EXCHANGE_AGREED:
+            return S.AGREED
+        return S.PLATFORM_REVIEW
+
+    @transition(field=state, source=S.AWAITING_REPLY, target=S.PLATFORM_REVIEW)
+    def reply_timeout(self):
+        pass
+
+    @transition(field=state, source=S.AWAITING_BUYER, target=S.AGREED)
+    def accept(self, *, at):
+        self.buyer_responded_at, self.buyer_accepted = at, True
+
+    @transition(field=state, source=S.AWAITING_BUYER, target=S.AGREED)
+    def buyer_silence(self):
+        # 消费者不操作视为认可: deemed accepted, no response recorded.
+        self.buyer_accepted = True
+
+    @transition(field=state, source=S.AWAITING_BUYER, target=S.PLATFORM_REVIEW)
+    def reject(self, *, at):
+        self.buyer_responded_at, self.buyer_accepted = at, False
+
+    @transition(field=state, source=[S.AWAITING_BUYER, S.AGREED], target=S.COMPENSATED)
+    def compensate(self, *, note, at):
+        self._second_handling(SecondPlan.COMPENSATE, note, at)
+
+    @transition(field=state, source=[S.AWAITING_BUYER, S.AGREED], target=S.PLATFORM_REVIEW)
+    def claim_buyer_fault(self, *, note, at):
+        self._second_handling(SecondPlan.BUYER_FAULT, note, at)
+
+    def _second_handling(self, plan, note, at):
+        self.second_handling_plan, self.second_handling_note = plan, note
+        self.second_handled_at = at
+        self._mark_first_action(at)
+
+    @transition(field=state, source=S.AGREED, target=S.PLATFORM_REVIEW)
+    def missed_ship_date(self):
+        pass
+
+    @transition(
+        field=state,
+        source=[
+            S.AWAITING_REPLY,
+            S.AWAITING_BUYER,
+            S.AGREED,
+            S.COMPENSATED,
+            S.AWAITING_SETTLEMENT,
+        ],
+        target=S.COMPLETED,
+    )
+    def settle(self, *, settlement, at):
+        self._record_settlement(settlement, at)
+        self.completed_at = at
+
+    @transition(field=state, source=S.PLATFORM_REVIEW, target=S.PLATFORM_REVIEW)
+    def record_settlement(self, *, settlement, at):
+        """§4: a settlement during review is recorded; the ticket completes with the complaint."""
+        self._record_settlement(settlement, at)
+
+    def _record_settlement(self, settlement, at):
+        self.settlement, self.settled_at = settlement, at
+        self._mark_first_action(at)
+
+    @transition(
+        field=state,
+        source=S.PLATFORM_REVIEW,
+        target=RETURN_VALUE(S.COMPLETED, S.AWAITING_SETTLEMENT),
+    )
+    def complaint_finished(self, *, at):
+        if self.settled_at is not None:
+            self.completed_at = at
+            return S.COMPLETED
+        return S.AWAITING_SETTLEMENT
+
+
+class MessageKind(models.TextChoices):
+    TICKET_OPENED = "ticket_opened", _("urge received")
+    REPLY = "reply", _("merchant reply")
+    DEEMED_ACCEPTED = "deemed_accepted", _("plan deemed accepted")
+    BUYER_RESPONSE = "buyer_response", _("buyer response recorded")
+    COMPLAINT_FILED = "complaint_filed", _("complaint filed on the buyer's behalf")
+    COMPLAINT_DECIDED = "complaint_decided", _("complaint decided")
+    COMPENSATION = "compensation", _("compensation")
+    COMPLETED = "completed", _("ticket completed")
+
+
+class BuyerMessage(models.Model):
+    """The outbox of §10: written in the transition's transaction, delivered by a task."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="buyer_messages"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=MessageKind.choices)
+    text = models.TextField(_("text"))
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("delivery attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("buyer message")
+        verbose_name_plural = _("buyer messages")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(delivered_at__isnull=True),
+                name="message_undelivered_idx",
+            ),
+            models.Index(fields=["buyer", "created_at"], name="message_buyer_idx"),
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.buyer_id} (#{self.ticket_id})"
+
+
+ZERO = Decimal("0.00")

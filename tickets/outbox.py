@@ -1,0 +1,81 @@
+"""Buyer messages (§10): one row per buyer-visible event, written in the transition's own
+transaction. Delivery is a task that runs after commit; if the broker is down the row waits
+in the outbox and the periodic re-send picks it up."""
+
+import logging
+
+from django.db import transaction
+
+from .models import BuyerMessage, MessageKind, Ticket
+
+logger = logging.getLogger(__name__)
+
+# Buyer-facing texts (the buyer app shows them as they are, in Chinese). `{…}` fields are filled
+# from the ticket; the set-based sweeps use the same templates.
+TEXTS = {
+    MessageKind.TICKET_OPENED: "您的催发货已提交，商家需在 {reply_due_at} 前回复。",
+    MessageKind.REPLY: "商家回复：{plan}。原因：{reason_text}{ship_by_text}",
+    MessageKind.DEEMED_ACCEPTED: (
+        "您未在时限内处理商家的后续可发方案，视为认可：商家将在 {ship_by} 前发货。"
+    ),
+    MessageKind.BUYER_RESPONSE: "您已{answer}商家的后续可发方案。",
+    MessageKind.COMPLAINT_FILED: "平台已代您发起投诉（{kind_text}），平台介入处理中。",
+    MessageKind.COMPLAINT_DECIDED: "您的投诉（{kind_text}）审核结果：{outcome}。",
+    MessageKind.COMPENSATION: "您获得{compensation_kind}：{amount_text}。",
+    MessageKind.COMPLETED: "您的催发货工单已完结。",
+}
+
+PLAN_TEXTS = {
+    "ship_later": "后续可发",
+    "exchange_agreed": "协商一致换货",
+    "cannot_ship": "无法发货",
+}
+
+COMPENSATION_TEXTS = {"stockout": "缺货赔付", "late_shipment": "延迟发货赔付"}
+
+KIND_TEXTS = {
+    "reply_timeout": "商家超时未回复",
+    "plan_rejected": "后续可发未达成一致",
+    "cannot_ship": "商家选择无法发货",
+    "missed_ship_date": "约定时间未发货",
+    "buyer_fault_claim": "商家主张买家原因无法履约",
+}
+
+
+def local_text(value) -> str:
+    """A date or instant as the buyer reads it (Asia/Shanghai)."""
+    from django.utils import timezone
+
+    from .models import PLATFORM_TZ
+
+    if hasattr(value, "tzinfo") and hasattr(value, "hour"):
+        return timezone.localtime(value, PLATFORM_TZ).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat() if value is not None else ""
+
+
+def message_buyer(*, ticket: Ticket, kind: str, at, payload: dict | None = None, **fields):
+    """Write one outbox row for `ticket`'s buyer and ask for delivery after commit."""
+    text = TEXTS[kind].format(**fields)
+    message = BuyerMessage.objects.create(
+        ticket=ticket,
+        buyer_id=ticket.buyer_id,
+        kind=kind,
+        text=text,
+        payload={"ticket": ticket.pk, "order_no": ticket.order.order_no, **(payload or {})},
+        created_at=at,
+        next_attempt_at=at,
+    )
+    transaction.on_commit(request_delivery, robust=True)
+    return message
+
+
+def request_delivery():
+    """Enqueue delivery now; a broker failure is logged, the periodic re-send covers it."""
+    try:
+        from .tasks import deliver_buyer_messages
+    except ImportError:  # delivery is not wired in this process
+        return
+    try:
+        deliver_buyer_messages.delay()
+    except Exception:  # the broker is down: the row waits in the outbox
+        logger.warning("buyer message delivery not enqueued; the periodic re-send will retry")

@@ -1,0 +1,559 @@
+"""Ticket use cases (§4–§6, §11): one service per use case. Each owns its transaction, locks
+the rows it changes, checks the rule, calls a pure transition, saves, and writes the audit row
+and the buyer message in the same transaction. Every interface calls these."""
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, IntegerField, Value
+from django.db.models.functions import Mod
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from complaints.evidence import check_evidence
+from complaints.models import CompensationKind, ComplaintKind
+from complaints.services import compensation_create, complaint_file, evidence_attach
+
+from . import roles
+from .audit import SYSTEM, audited, log_creation
+from .exceptions import DeadlinePassed, InvalidTransition, NotFound, ValidationError
+from .models import (
+    PLANS_WITH_DATE,
+    PLATFORM_TZ,
+    MessageKind,
+    Order,
+    Plan,
+    ReplyReason,
+    SecondPlan,
+    Settlement,
+    Shop,
+    Ticket,
+    TicketState,
+    platform_today,
+)
+from .outbox import PLAN_TEXTS, local_text, message_buyer
+from .policy import policy_in_force, stockout_terms
+
+S = TicketState
+ORDER_NO = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Order-system clocks may run a little ahead of ours; anything further ahead is refused.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def _local(at) -> str:
+    return timezone.localtime(at, PLATFORM_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _lock_ticket(ticket_id) -> Ticket:
+    try:
+        return (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("order", "shop", "policy", "reply_reason")
+            .get(pk=ticket_id)
+        )
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("No such ticket.")) from None
+
+
+def _require_merchant(actor, ticket: Ticket):
+    if not roles.is_merchant_of(actor, ticket.shop_id):
+        raise NotFound(_("No such ticket."))
+
+
+def _require_state(ticket: Ticket, *states, action: str):
+    if ticket.state not in states:
+        raise InvalidTransition(
+            _("Cannot %(action)s: the ticket is %(state)s.")
+            % {"action": action, "state": ticket.get_state_display()}
+        )
+
+
+# -- orders (the order system) -----------------------------------------------------------
+
+
+def parse_amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError(_("Enter the amount as a decimal in yuan."), field="amount") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError(_("The amount must be zero or more."), field="amount")
+    if amount.as_tuple().exponent < -2 or amount >= Decimal("1e10"):
+        raise ValidationError(_("The amount has at most two decimal places."), field="amount")
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def order_upsert(
+    *, order_no: str, shop_code: str, buyer_username: str, amount, is_fresh: bool, paid_at
+) -> tuple[Order, bool]:
+    """`PUT /orders/{order_no}/`: create or update the mirror of an order. An order never
+    moves to another shop or buyer. The buyer is created on first sight (the order system is
+    the authority on buyers)."""
+    if not ORDER_NO.match(order_no or ""):
+        raise ValidationError(
+            _("An order number is 1 to 64 letters, digits, '-' or '_'."), field="order_no"
+        )
+    amount = parse_amount(amount)
+    shop = Shop.objects.filter(code=shop_code).first()
+    if shop is None:
+        raise ValidationError(_("No shop with this code."), field="shop")
+    try:
+        UnicodeUsernameValidator()(buyer_username or "")
+    except DjangoValidationError:
+        raise ValidationError(_("Not a valid buyer username."), field="buyer") from None
+    if not buyer_username or len(buyer_username) > 150:
+        raise ValidationError(_("Not a valid buyer username."), field="buyer")
+    if paid_at is not None and paid_at > timezone.now() + CLOCK_SKEW:
+        raise ValidationError(_("paid_at cannot be in the future."), field="paid_at")
+    User = get_user_model()
+    buyer, _created = User.objects.get_or_create(username=buyer_username)
+    order = Order.objects.select_for_update().filter(order_no=order_no).first()
+    if order is None:
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    order_no=order_no,
+                    shop=shop,
+                    buyer=buyer,
+                    amount=amount,
+                    is_fresh=is_fresh,
+                    paid_at=paid_at,
+                )
+            return order, True
+        except IntegrityError:  # created by a concurrent request: update it below
+            order = Order.objects.select_for_update().get(order_no=order_no)
+    if order.shop_id != shop.pk:
+        raise ValidationError(_("An order cannot move to another shop."), field="shop")
+    if order.buyer_id != buyer.pk:
+        raise ValidationError(_("An order cannot move to another buyer."), field="buyer")
+    order.amount, order.is_fresh = amount, is_fresh
+    order.paid_at = paid_at if paid_at is not None else order.paid_at
+    order.save(update_fields=["amount", "is_fresh", "paid_at", "updated_at"])
+    return order, False
+
+
+@transaction.atomic
+def order_settle(*, order_no: str, settlement: str, at, actor=None) -> Order:
+    """The order shipped or was refunded (§4 `settle`). Completes its open ticket; during
+    platform review it is recorded and the ticket completes when the complaint is finished.
+    Repeating an event already recorded changes nothing."""
+    if settlement not in Settlement.values:
+        raise ValidationError(_("The event type is shipped or refunded."), field="type")
+    now = timezone.now()
+    if at is None:
+        at = now
+    if at > now + CLOCK_SKEW:
+        raise ValidationError(_("The event time cannot be in the future."), field="at")
+    order = Order.objects.select_for_update().filter(order_no=order_no).first()
+    if order is None:
+        raise NotFound(_("No such order."))
+    field = "shipped_at" if settlement == Settlement.SHIPPED else "refunded_at"
+    if getattr(order, field) is not None:
+        return order
+    setattr(order, field, at)
+    order.save(update_fields=[field, "updated_at"])
+    open_ticket = order.tickets.exclude(state=S.COMPLETED).values_list("pk", flat=True).first()
+    if open_ticket is None:
+        return order
+    ticket = _lock_ticket(open_ticket)
+    if ticket.settled_at is not None:  # the other kind of event already settled it
+        return order
+    # A settlement reported as before the urge counts as handled at the urge.
+    effective = max(at, ticket.created_at)
+    payload = {"settlement": settlement, "at": at}
+    with audited(ticket, actor=actor, payload=payload):
+        if ticket.state == S.PLATFORM_REVIEW:
+            ticket.record_settlement(settlement=settlement, at=effective)
+        else:
+            ticket.settle(settlement=settlement, at=effective)
+    ticket.save()
+    if ticket.state == S.COMPLETED:
+        message_buyer(ticket=ticket, kind=MessageKind.COMPLETED, at=now)
+    return order
+
+
+# -- the buyer ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_urge(*, buyer, order_no: str, at=None) -> tuple[Ticket, bool]:
+    """催发货: open a ticket for the buyer's paid, unshipped, unrefunded order. Idempotent per
+    order: with an open ticket already, that ticket is returned (created = False)."""
+    at = at or timezone.now()
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("shop")
+        .filter(order_no=order_no, buyer_id=getattr(buyer, "pk", None))
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("No such order."))
+    existing = Ticket.objects.filter(order=order).exclude(state=S.COMPLETED).first()
+    if existing is not None:
+        return existing, False
+    if order.paid_at is None:
+        raise InvalidTransition(_("Only a paid order can be urged."))
+    if order.is_settled:
+        raise InvalidTransition(_("The order has already shipped or been refunded."))
+    policy = policy_in_force(platform=order.shop.platform, at=at)
+    ticket = Ticket.objects.create(
+        order=order,
+        shop=order.shop,
+        buyer_id=order.buyer_id,
+        policy=policy,
+        created_at=at,
+        reply_due_at=at + policy.reply_window,  # reply_due_at: the merchant's 24 hours
+    )
+    log_creation(
+        ticket,
+        transition="urge",
+        state=S.AWAITING_REPLY,
+        actor=buyer,
+        at=at,
+        payload={"order_no": order.order_no, "policy": policy.pk},
+    )
+    message_buyer(
+        ticket=ticket,
+        kind=MessageKind.TICKET_OPENED,
+        at=at,
+        reply_due_at=local_text(ticket.reply_due_at),
+    )
+    return ticket, True
+
+
+@transaction.atomic
+def ticket_buyer_respond(*, ticket_id, buyer, accept: bool, at=None) -> Ticket:
+    """The buyer accepts or rejects a ship-later plan before `buyer_due_at`. A rejection files
+    a `plan_rejected` complaint."""
+    at = at or timezone.now()
+    ticket = _lock_ticket(ticket_id)
+    if ticket.buyer_id != getattr(buyer, "pk", None):
+        raise NotFound(_("No such ticket."))
+    _require_state(ticket, S.AWAITING_BUYER, action=_("answer the plan"))
+    if at >= ticket.buyer_due_at:
+        raise DeadlinePassed(
+            _("The time to answer ended at %(at)s; the plan is deemed accepted.")
+            % {"at": _local(ticket.buyer_due_at)}
+        )
+    with audited(ticket, actor=buyer, payload={"accept": bool(accept)}):
+        if accept:
+            ticket.accept(at=at)
+        else:
+            ticket.reject(at=at)
+    ticket.save()
+    if accept:
+        message_buyer(ticket=ticket, kind=MessageKind.BUYER_RESPONSE, at=at, answer="接受")
+    else:
+        complaint_file(ticket=ticket, kind=ComplaintKind.PLAN_REJECTED, at=at)
+    return ticket
+
+
+# -- the merchant ------------------------------------------------------------------------
+
+
+def ship_by_problem(*, ticket: Ticket, ship_by: dt.date | None, at) -> str | None:
+    """§5: `ship_by` is a date from today to today + cap (30 days, 15 for fresh) in
+    Asia/Shanghai. Past the cap, the announcement's advice."""
+    if ship_by is None:
+        return _("Choose the date you will ship by.")
+    today = platform_today(at)
+    cap = ticket.policy.ship_later_cap(is_fresh=ticket.order.is_fresh)
+    if ship_by < today:
+        return _("The ship-by date cannot be in the past.")
+    if ship_by > today + dt.timedelta(days=cap):
+        return ship_by_advice(cap=cap, latest=today + dt.timedelta(days=cap))
+    return None
+
+
+def ship_by_advice(*, cap: int, latest: dt.date) -> str:
+    return _(
+        "The latest ship-by date is %(latest)s (at most %(cap)d days ahead; 30 days, or 15 for "
+        "fresh food). For a longer delay, set a proper presale time, contact the buyer to "
+        "refund, or reply 'cannot ship' (无法发货)."
+    ) % {"latest": latest.isoformat(), "cap": cap}
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket_id,
+    actor,
+    plan: str,
+    reason: str,
+    ship_by: dt.date | None = None,
+    note: str = "",
+    at=None,
+) -> Ticket:
+    """回复: the merchant's structured answer before `reply_due_at`. `ship_later` waits for the
+    buyer (`buyer_due_at` = now + the policy's buyer window), `exchange_agreed` is agreed,
+    `cannot_ship` files a `cannot_ship` complaint. The reason must allow the plan."""
+    at = at or timezone.now()
+    ticket = _lock_ticket(ticket_id)
+    _require_merchant(actor, ticket)
+    if plan not in Plan.values:
+        raise ValidationError(_("Choose a plan."), field="plan")
+    reason_obj = ReplyReason.objects.active().filter(code=reason or "").first()
+    if reason_obj is None:
+        raise ValidationError(_("Choose a reason from the catalogue."), field="reason")
+    if not reason_obj.allows(plan):
+        raise ValidationError(
+            _("The reason “%(reason)s” cannot be given with the plan “%(plan)s”.")
+            % {"reason": reason_obj.label, "plan": Plan(plan).label},
+            field="reason",
+        )
+    _require_state(ticket, S.AWAITING_REPLY, action=_("reply"))
+    if at >= ticket.reply_due_at:
+        raise DeadlinePassed(
+            _("The reply deadline passed at %(at)s.") % {"at": _local(ticket.reply_due_at)}
+        )
+    if plan in PLANS_WITH_DATE:
+        problem = ship_by_problem(ticket=ticket, ship_by=ship_by, at=at)
+        if problem:
+            raise ValidationError(problem, field="ship_by")
+    elif ship_by is not None:
+        raise ValidationError(_("'Cannot ship' takes no ship-by date."), field="ship_by")
+    note = (note or "").strip()
+    payload = {"plan": plan, "reason": reason_obj.code, "ship_by": ship_by, "note": note}
+    with audited(ticket, actor=actor, payload=payload):
+        ticket.reply(
+            plan=plan,
+            reason=reason_obj,
+            ship_by=ship_by,
+            note=note,
+            by=actor,
+            at=at,
+            buyer_window=ticket.policy.buyer_window,
+        )
+    ticket.save()
+    ship_by_text = ""
+    if plan == Plan.SHIP_LATER:
+        ship_by_text = (
+            f"。预计 {ship_by.isoformat()} 前发货，请在 {local_text(ticket.buyer_due_at)} "
+            "前确认，逾期未操作视为认可"
+        )
+    elif plan == Plan.EXCHANGE_AGREED:
+        ship_by_text = f"。换货预计 {ship_by.isoformat()} 前发出"
+    message_buyer(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        at=at,
+        payload={
+            "plan": plan,
+            "reason": reason_obj.code,
+            "ship_by": ship_by and ship_by.isoformat(),
+        },
+        plan=PLAN_TEXTS[plan],
+        reason_text=reason_obj.buyer_text,
+        ship_by_text=ship_by_text,
+    )
+    if plan == Plan.CANNOT_SHIP:
+        complaint_file(ticket=ticket, kind=ComplaintKind.CANNOT_SHIP, at=at)
+    return ticket
+
+
+def second_handling_refusal(ticket: Ticket) -> tuple[type, str] | None:
+    """§6 gate, as (error, sentence) or None when second handling is open. Pure: needs the
+    ticket's shop loaded. Pages show the sentence; the service raises it."""
+    if ticket.second_handling_plan:
+        return InvalidTransition, _("Second handling has already been used for this ticket.")
+    if ticket.state not in (S.AWAITING_BUYER, S.AGREED):
+        return InvalidTransition, _(
+            "Second handling is offered only after a ship-later or exchange plan, before the "
+            "promised date."
+        )
+    since = ticket.shop.second_handling_since
+    if since is None:
+        return InvalidTransition, _(
+            "Second handling has not been opened for your shop yet; it is rolling out shop by shop."
+        )
+    if ticket.replied_at is None or ticket.replied_at < since:
+        return InvalidTransition, _(
+            "This ticket was replied to before the feature opened for your shop; please settle "
+            "it with the buyer."
+        )
+    return None
+
+
+@transaction.atomic
+def ticket_second_handling(
+    *, ticket_id, actor, plan: str, note: str = "", evidence=(), at=None
+) -> Ticket:
+    """二次处理, once per ticket, where the shop has the feature and the ticket was first replied
+    at or after it opened. `compensate`: a stock-out compensation by the policy, no complaint,
+    no liability. `buyer_fault`: a note and 1–5 evidence files; a `buyer_fault_claim`
+    complaint carrying the evidence."""
+    at = at or timezone.now()
+    ticket = _lock_ticket(ticket_id)
+    _require_merchant(actor, ticket)
+    if plan not in SecondPlan.values:
+        raise ValidationError(_("Choose compensate or buyer fault."), field="plan")
+    refusal = second_handling_refusal(ticket)
+    if refusal:
+        error, sentence = refusal
+        raise error(sentence)
+    if at >= ticket.ship_deadline:
+        raise DeadlinePassed(
+            _("The promised ship date ended at %(at)s.") % {"at": _local(ticket.ship_deadline)}
+        )
+    note = (note or "").strip()
+    evidence = list(evidence or [])
+    payload = {"plan": plan, "note": note}
+    if plan == SecondPlan.COMPENSATE:
+        if evidence:
+            raise ValidationError(
+                _("Evidence goes with a buyer-fault claim, not with compensation."),
+                field="evidence",
+            )
+        terms = stockout_terms(ticket.policy, ticket.order.amount)
+        payload["amount"] = terms.amount
+        with audited(ticket, actor=actor, payload=payload):
+            ticket.compensate(note=note, at=at)
+        ticket.save()
+        compensation_create(ticket=ticket, kind=CompensationKind.STOCKOUT, terms=terms, at=at)
+        return ticket
+    if not note:
+        raise ValidationError(_("Explain why the buyer is at fault."), field="note")
+    checked = check_evidence(evidence)
+    payload["evidence"] = [c.original_name for c in checked]
+    with audited(ticket, actor=actor, payload=payload):
+        ticket.claim_buyer_fault(note=note, at=at)
+    ticket.save()
+    complaint = complaint_file(
+        ticket=ticket,
+        kind=ComplaintKind.BUYER_FAULT_CLAIM,
+        at=at,
+        filed_by=actor,
+        merchant_note=note,
+    )
+    evidence_attach(ticket=ticket, complaint=complaint, files=checked, actor=actor, at=at)
+    return ticket
+
+
+# -- automatic transitions, one ticket (the sweeps do the same set-based) ----------------
+
+
+def _require_due(ticket: Ticket, deadline, at):
+    if deadline is None or at < deadline:
+        raise InvalidTransition(_("The deadline has not come yet."))
+
+
+@transaction.atomic
+def ticket_reply_timeout(*, ticket_id, at=None) -> Ticket:
+    """`reply_timeout`: no reply by `reply_due_at` → complaint `reply_timeout`."""
+    at = at or timezone.now()
+    ticket = _lock_ticket(ticket_id)
+    _require_state(ticket, S.AWAITING_REPLY, action=_("time out the reply"))
+    _require_due(ticket, ticket.reply_due_at, at)
+    with audited(ticket, actor=SYSTEM):
+        ticket.reply_timeout()
+    ticket.save()
+    complaint_file(ticket=ticket, kind=ComplaintKind.REPLY_TIMEOUT, at=at)
+    return ticket
+
+
+@transaction.atomic
+def ticket_buyer_silence(*, ticket_id, at=None) -> Ticket:
+    """`buyer_silence`: no answer by `buyer_due_at` → deemed accepted (消费者不操作视为认可)."""
+    at = at or timezone.now()
+    ticket = _lock_ticket(ticket_id)
+    _require_state(ticket, S.AWAITING_BUYER, action=_("deem the plan accepted"))
+    _require_due(ticket, ticket.buyer_due_at, at)
+    with audited(ticket, actor=SYSTEM):
+        ticket.buyer_silence()
+    ticket.save()
+    message_buyer(
+        ticket=ticket,
+        kind=MessageKind.DEEMED_ACCEPTED,
+        at=at,
+        ship_by=ticket.ship_by.isoformat(),
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_missed_ship_date(*, ticket_id, at=None) -> Ticket:
+    """`missed_ship_date`: agreed, not shipped or refunded by `ship_deadline` → complaint."""
+    at = at or timezone.now()
+    ticket = _lock_ticket(ticket_id)
+    _require_state(ticket, S.AGREED, action=_("file a missed ship date"))
+    _require_due(ticket, ticket.ship_deadline, at)
+    if ticket.order.is_settled:  # settle would have completed it; never file on a settled order
+        raise InvalidTransition(_("The order has already shipped or been refunded."))
+    with audited(ticket, actor=SYSTEM):
+        ticket.missed_ship_date()
+    ticket.save()
+    complaint_file(ticket=ticket, kind=ComplaintKind.MISSED_SHIP_DATE, at=at)
+    return ticket
+
+
+# -- operations: rollout of second handling (§6) -----------------------------------------
+
+
+@transaction.atomic
+def shop_enable_second_handling(*, shops, at=None) -> int:
+    """Open second handling for these shops now (those that already have it keep their
+    instant). `shops`: a queryset or iterable of shops or ids. Returns how many changed."""
+    at = at or timezone.now()
+    ids = [getattr(s, "pk", s) for s in shops]
+    return Shop.objects.filter(pk__in=ids, second_handling_since__isnull=True).update(
+        second_handling_since=at
+    )
+
+
+def rollout_order(queryset):
+    """A stable, evenly spread order of shops for percentage rollouts (Knuth's multiplicative
+    hash of the id), the same on every database and every run."""
+    return queryset.annotate(
+        rollout_rank=Mod(
+            F("id") * Value(2654435761), Value(4294967296), output_field=IntegerField()
+        )
+    ).order_by("rollout_rank", "id")
+
+
+@transaction.atomic
+def shop_rollout_percentage(*, percentage: Decimal | int, platform: str | None = None, at=None):
+    """Open second handling until at least `percentage` % of the shops (of a platform, or all)
+    have it, in `rollout_order`. Returns (enabled now, having it, total)."""
+    try:
+        percentage = Decimal(str(percentage))
+    except InvalidOperation:
+        raise ValidationError(_("A percentage from 0 to 100."), field="percentage") from None
+    if not (0 <= percentage <= 100):
+        raise ValidationError(_("A percentage from 0 to 100."), field="percentage")
+    at = at or timezone.now()
+    shops = Shop.objects.all() if platform is None else Shop.objects.filter(platform=platform)
+    total = shops.count()
+    wanted = int((percentage * total / 100).to_integral_value(rounding="ROUND_CEILING"))
+    having = shops.filter(second_handling_since__isnull=False).count()
+    missing = max(0, wanted - having)
+    if missing:
+        ids = list(
+            rollout_order(shops.filter(second_handling_since__isnull=True)).values_list(
+                "pk", flat=True
+            )[:missing]
+        )
+        Shop.objects.filter(pk__in=ids).update(second_handling_since=at)
+    return missing, having + missing, total
+
+
+__all__ = [
+    "order_settle",
+    "order_upsert",
+    "second_handling_refusal",
+    "ship_by_problem",
+    "shop_enable_second_handling",
+    "shop_rollout_percentage",
+    "ticket_buyer_respond",
+    "ticket_buyer_silence",
+    "ticket_missed_ship_date",
+    "ticket_reply",
+    "ticket_reply_timeout",
+    "ticket_second_handling",
+    "ticket_urge",
+]

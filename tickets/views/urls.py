@@ -1,0 +1,4 @@
+"""Merchant pages under /merchant/ (§11)."""
+
+app_name = "merchant"
+urlpatterns = []
