@@ -156,22 +156,23 @@ def complaint_claim(*, complaint_id, reviewer, at=None) -> Complaint:
         raise InvalidTransition(
             _("The complaint is already %(state)s.") % {"state": complaint.get_state_display()}
         )
-    with audited(complaint, actor=reviewer):
+    with audited(complaint, actor=reviewer, at=at):
         complaint.claim(by=reviewer, at=at)
     complaint.save()
     return complaint
 
 
 @transaction.atomic
-def complaint_release(*, complaint_id, reviewer) -> Complaint:
+def complaint_release(*, complaint_id, reviewer, at=None) -> Complaint:
     """The holder gives the complaint back to the queue."""
     _require_reviewer(reviewer)
+    at = at or timezone.now()
     complaint = _lock(complaint_id)
     if complaint.state != C.IN_REVIEW:
         raise InvalidTransition(_("Only a complaint in review can be released."))
     if complaint.assignee_id != reviewer.pk:
         raise Conflict(_("The complaint is claimed by %(name)s.") % {"name": complaint.assignee})
-    with audited(complaint, actor=reviewer):
+    with audited(complaint, actor=reviewer, at=at):
         complaint.release()
     complaint.save()
     return complaint
@@ -180,7 +181,7 @@ def complaint_release(*, complaint_id, reviewer) -> Complaint:
 def _finish_ticket(complaint: Complaint, at):
     """§4 `complaint_finished`: completed if the order already settled, else awaiting it."""
     ticket = Ticket.objects.select_for_update().select_related("order").get(pk=complaint.ticket_id)
-    with audited(ticket, actor=SYSTEM, payload={"complaint": complaint.pk}):
+    with audited(ticket, actor=SYSTEM, payload={"complaint": complaint.pk}, at=at):
         ticket.complaint_finished(at=at)
     ticket.save()
     if ticket.state == TicketState.COMPLETED:
@@ -207,7 +208,7 @@ def complaint_uphold(*, complaint_id, reviewer, note, at=None) -> Complaint:
     _require_held_by(complaint, reviewer)
     ticket = complaint.ticket
     policy = ticket.policy
-    with audited(complaint, actor=reviewer, payload={"note": note}):
+    with audited(complaint, actor=reviewer, payload={"note": note}, at=at):
         complaint.uphold(by=reviewer, note=note, at=at, appeal_window=policy.appeal_window)
     complaint.save()
     points = liability_points(complaint=complaint, at=at)
@@ -246,7 +247,7 @@ def complaint_dismiss(*, complaint_id, reviewer, note, at=None) -> Complaint:
     at = at or timezone.now()
     complaint = _lock(complaint_id)
     _require_held_by(complaint, reviewer)
-    with audited(complaint, actor=reviewer, payload={"note": note}):
+    with audited(complaint, actor=reviewer, payload={"note": note}, at=at):
         complaint.dismiss(by=reviewer, note=note, at=at)
     complaint.save()
     message_buyer(
@@ -281,7 +282,7 @@ def complaint_appeal(*, complaint_id, actor, note, at=None) -> Complaint:
             _("The appeal window closed at %(at)s.")
             % {"at": timezone.localtime(complaint.appeal_due_at).strftime("%Y-%m-%d %H:%M")}
         )
-    with audited(complaint, actor=actor, payload={"note": note}):
+    with audited(complaint, actor=actor, payload={"note": note}, at=at):
         complaint.appeal(by=actor, note=note, at=at)
     complaint.save()
     return complaint
@@ -297,7 +298,7 @@ def _decide_appeal(complaint_id, reviewer, note, at, *, grant: bool) -> Complain
             _("Only an appealed complaint can have its appeal decided; this one is %(state)s.")
             % {"state": complaint.get_state_display()}
         )
-    with audited(complaint, actor=reviewer, payload={"note": note}):
+    with audited(complaint, actor=reviewer, payload={"note": note}, at=at):
         if grant:
             complaint.grant_appeal(by=reviewer, note=note, at=at)
         else:

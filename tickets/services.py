@@ -167,7 +167,7 @@ def order_settle(*, order_no: str, settlement: str, at, actor=None) -> Order:
     # A settlement reported as before the urge counts as handled at the urge.
     effective = max(at, ticket.created_at)
     payload = {"settlement": settlement, "at": at}
-    with audited(ticket, actor=actor, payload=payload):
+    with audited(ticket, actor=actor, payload=payload, at=effective):
         if ticket.state == S.PLATFORM_REVIEW:
             ticket.record_settlement(settlement=settlement, at=effective)
         else:
@@ -241,7 +241,7 @@ def ticket_buyer_respond(*, ticket_id, buyer, accept: bool, at=None) -> Ticket:
             _("The time to answer ended at %(at)s; the plan is deemed accepted.")
             % {"at": _local(ticket.buyer_due_at)}
         )
-    with audited(ticket, actor=buyer, payload={"accept": bool(accept)}):
+    with audited(ticket, actor=buyer, payload={"accept": bool(accept)}, at=at):
         if accept:
             ticket.accept(at=at)
         else:
@@ -320,7 +320,7 @@ def ticket_reply(
         raise ValidationError(_("'Cannot ship' takes no ship-by date."), field="ship_by")
     note = (note or "").strip()
     payload = {"plan": plan, "reason": reason_obj.code, "ship_by": ship_by, "note": note}
-    with audited(ticket, actor=actor, payload=payload):
+    with audited(ticket, actor=actor, payload=payload, at=at):
         ticket.reply(
             plan=plan,
             reason=reason_obj,
@@ -412,7 +412,7 @@ def ticket_second_handling(
             )
         terms = stockout_terms(ticket.policy, ticket.order.amount)
         payload["amount"] = terms.amount
-        with audited(ticket, actor=actor, payload=payload):
+        with audited(ticket, actor=actor, payload=payload, at=at):
             ticket.compensate(note=note, at=at)
         ticket.save()
         compensation_create(ticket=ticket, kind=CompensationKind.STOCKOUT, terms=terms, at=at)
@@ -421,7 +421,7 @@ def ticket_second_handling(
         raise ValidationError(_("Explain why the buyer is at fault."), field="note")
     checked = check_evidence(evidence)
     payload["evidence"] = [c.original_name for c in checked]
-    with audited(ticket, actor=actor, payload=payload):
+    with audited(ticket, actor=actor, payload=payload, at=at):
         ticket.claim_buyer_fault(note=note, at=at)
     ticket.save()
     complaint = complaint_file(
@@ -450,7 +450,7 @@ def ticket_reply_timeout(*, ticket_id, at=None) -> Ticket:
     ticket = _lock_ticket(ticket_id)
     _require_state(ticket, S.AWAITING_REPLY, action=_("time out the reply"))
     _require_due(ticket, ticket.reply_due_at, at)
-    with audited(ticket, actor=SYSTEM):
+    with audited(ticket, actor=SYSTEM, at=at):
         ticket.reply_timeout()
     ticket.save()
     complaint_file(ticket=ticket, kind=ComplaintKind.REPLY_TIMEOUT, at=at)
@@ -464,7 +464,7 @@ def ticket_buyer_silence(*, ticket_id, at=None) -> Ticket:
     ticket = _lock_ticket(ticket_id)
     _require_state(ticket, S.AWAITING_BUYER, action=_("deem the plan accepted"))
     _require_due(ticket, ticket.buyer_due_at, at)
-    with audited(ticket, actor=SYSTEM):
+    with audited(ticket, actor=SYSTEM, at=at):
         ticket.buyer_silence()
     ticket.save()
     message_buyer(
@@ -485,7 +485,7 @@ def ticket_missed_ship_date(*, ticket_id, at=None) -> Ticket:
     _require_due(ticket, ticket.ship_deadline, at)
     if ticket.order.is_settled:  # settle would have completed it; never file on a settled order
         raise InvalidTransition(_("The order has already shipped or been refunded."))
-    with audited(ticket, actor=SYSTEM):
+    with audited(ticket, actor=SYSTEM, at=at):
         ticket.missed_ship_date()
     ticket.save()
     complaint_file(ticket=ticket, kind=ComplaintKind.MISSED_SHIP_DATE, at=at)

@@ -153,6 +153,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# Every transition's audit row, with the service's actor, payload and instant.
+DJANGO_FSM_LOG_STORAGE_METHOD = "tickets.audit.AuditBackend"
+
 # Buyer messages (§10): delivered to this webhook signed with HMAC-SHA256, or logged when unset.
 BUYER_MESSAGE_WEBHOOK_URL = os.environ.get("BUYER_MESSAGE_WEBHOOK_URL", "")
 BUYER_MESSAGE_WEBHOOK_SECRET = os.environ.get("BUYER_MESSAGE_WEBHOOK_SECRET", SECRET_KEY)

@@ -1,0 +1,264 @@
+"""Reads (style rule 3): scoped querysets with their joins chosen, the timeline, and the
+handling-time figures of §9 computed in the database."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    FloatField,
+    Func,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+from django_fsm_log.models import StateLog
+
+from complaints.models import Complaint, ComplaintKind, ComplaintState
+
+from . import roles
+from .audit import load_payload
+from .models import PLATFORM_TZ, Ticket, TicketState
+
+S = TicketState
+
+
+# -- scoping (§3): what exists for a caller ------------------------------------------------
+
+
+def tickets_visible_to(user):
+    """Reviewers and operations: all; merchant staff: their shops'; buyers: their own."""
+    qs = Ticket.objects.select_related("order", "shop", "buyer", "reply_reason", "policy")
+    if roles.is_platform_staff(user):
+        return qs
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    scope = Q(buyer_id=user.pk)
+    shops = roles.shop_ids(user)
+    if shops:
+        scope |= Q(shop_id__in=shops)
+    return qs.filter(scope)
+
+
+def complaints_visible_to(user):
+    """Reviewers and operations: all; merchant staff: their shops'. Buyers see none."""
+    qs = Complaint.objects.select_related(
+        "ticket", "ticket__order", "ticket__shop", "ticket__reply_reason", "assignee"
+    )
+    if roles.is_platform_staff(user):
+        return qs
+    shops = roles.shop_ids(user)
+    return qs.filter(ticket__shop_id__in=shops) if shops else qs.none()
+
+
+CURRENT_DEADLINE = Case(
+    When(state=S.AWAITING_REPLY, then=F("reply_due_at")),
+    When(state=S.AWAITING_BUYER, then=F("buyer_due_at")),
+    When(state=S.AGREED, then=F("ship_deadline")),
+    default=None,
+    output_field=DateTimeField(),
+)
+
+
+def with_current_deadline(qs):
+    """Annotate `deadline`: the instant the ticket's current state waits for (or NULL), so that
+    lists filter ("overdue", "due within N hours") and sort by it in the database."""
+    return qs.annotate(deadline=CURRENT_DEADLINE)
+
+
+def overdue(qs, *, at=None):
+    return with_current_deadline(qs).filter(deadline__lte=at or timezone.now())
+
+
+def due_within(qs, *, hours: float, at=None):
+    at = at or timezone.now()
+    return with_current_deadline(qs).filter(
+        deadline__gt=at, deadline__lte=at + dt.timedelta(hours=hours)
+    )
+
+
+# -- the timeline (§4: every transition is visible as the ticket's timeline) --------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    subject: str  # "ticket" or "complaint"
+    subject_id: int
+    transition: str
+    source_state: str | None
+    state: str
+    actor: object  # a user, or None for the system
+    payload: dict
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.get_username() if self.actor is not None else "system"
+
+
+def ticket_timeline(ticket) -> list[TimelineEntry]:
+    """The audit rows of the ticket and of its complaints, oldest first (one query)."""
+    ticket_ct = ContentType.objects.get_for_model(Ticket)
+    complaint_ct = ContentType.objects.get_for_model(Complaint)
+    rows = (
+        StateLog.objects.filter(
+            Q(content_type=ticket_ct, object_id=ticket.pk)
+            | Q(
+                content_type=complaint_ct,
+                object_id__in=Complaint.objects.filter(ticket_id=ticket.pk).values("pk"),
+            )
+        )
+        .select_related("by")
+        .order_by("timestamp", "id")
+    )
+    return [
+        TimelineEntry(
+            at=row.timestamp,
+            subject="ticket" if row.content_type_id == ticket_ct.pk else "complaint",
+            subject_id=row.object_id,
+            transition=row.transition,
+            source_state=row.source_state,
+            state=row.state,
+            actor=row.by,
+            payload=load_payload(row.description),
+        )
+        for row in rows
+    ]
+
+
+# -- handling time (§9) --------------------------------------------------------------------
+
+
+class Seconds(Func):
+    """end − start in seconds, as a float, on PostgreSQL and SQLite."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="EXTRACT(EPOCH FROM (%(expressions)s))::double precision",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(p) WITHIN GROUP (ORDER BY expr)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+def handling_seconds_expression(at):
+    """§9 per ticket: first merchant action (reply, second handling or settlement) minus
+    creation; with no action yet, until `at` (a timed-out ticket keeps counting)."""
+    return Seconds(
+        Coalesce("first_action_at", Value(at, output_field=DateTimeField())), F("created_at")
+    )
+
+
+def handling_seconds(ticket, *, at=None) -> float:
+    return ((ticket.first_action_at or at or timezone.now()) - ticket.created_at).total_seconds()
+
+
+def _percentile(qs, fraction: float):
+    """Linear-interpolated percentile of the `h` annotation, in the database."""
+    if connection.vendor == "postgresql":
+        return qs.aggregate(p=PercentileCont("h", fraction))["p"]
+    n = qs.count()
+    if n == 0:
+        return None
+    position = fraction * (n - 1)
+    lo = int(position)
+    ordered = qs.order_by("h").values_list("h", flat=True)
+    values = list(ordered[lo : lo + 2])
+    if len(values) == 1 or position == lo:
+        return values[0]
+    return values[0] + (values[1] - values[0]) * (position - lo)
+
+
+def _window(shop_id, since, until):
+    qs = Ticket.objects.filter(shop_id=shop_id, created_at__gte=since)
+    return qs.filter(created_at__lt=until) if until is not None else qs
+
+
+UPHELD_STATES = (ComplaintState.UPHELD, ComplaintState.APPEALED, ComplaintState.UPHELD_FINAL)
+
+
+def shop_metrics(*, shop_id: int, since: dt.datetime, until: dt.datetime | None = None, at=None):
+    """§9 per shop over tickets created in [since, until): mean, median and 90th percentile
+    handling time (seconds), count, timeouts, complaints filed, upheld, and upheld rate
+    (upheld ÷ complaints filed; None with no complaint)."""
+    at = at or timezone.now()
+    tickets = _window(shop_id, since, until).annotate(h=handling_seconds_expression(at))
+    figures = tickets.aggregate(count=Count("id"), mean_seconds=Avg("h"))
+    figures["median_seconds"] = _percentile(tickets, 0.5)
+    figures["p90_seconds"] = _percentile(tickets, 0.9)
+    counts = Complaint.objects.filter(
+        ticket__in=_window(shop_id, since, until).values("pk")
+    ).aggregate(
+        complaints=Count("id"),
+        timeouts=Count("id", filter=Q(kind=ComplaintKind.REPLY_TIMEOUT)),
+        upheld=Count("id", filter=Q(state__in=UPHELD_STATES)),
+    )
+    figures.update(counts)
+    figures["upheld_rate"] = (
+        counts["upheld"] / counts["complaints"] if counts["complaints"] else None
+    )
+    figures.update(since=since, until=until)
+    return figures
+
+
+def handling_time_by_day(
+    *, shop_id: int, since: dt.datetime, until: dt.datetime | None = None, at=None
+):
+    """Per day of creation (Asia/Shanghai): count and mean handling seconds; days without
+    tickets are included with count 0 so a chart reads at a glance."""
+    at = at or timezone.now()
+    rows = (
+        _window(shop_id, since, until)
+        .annotate(day=TruncDate("created_at", tzinfo=PLATFORM_TZ))
+        .values("day")
+        .annotate(count=Count("id"), mean_seconds=Avg(handling_seconds_expression(at)))
+        .order_by("day")
+    )
+    by_day = {row["day"]: row for row in rows}
+    first = timezone.localtime(since, PLATFORM_TZ).date()
+    last = timezone.localtime(until or at, PLATFORM_TZ).date()
+    days = []
+    day = first
+    while day <= last:
+        row = by_day.get(day)
+        days.append(
+            {
+                "day": day,
+                "count": row["count"] if row else 0,
+                "mean_seconds": row["mean_seconds"] if row else None,
+            }
+        )
+        day += dt.timedelta(days=1)
+    return days
