@@ -86,14 +86,21 @@ def replied(*, plan="ship_later", reason=None, days=5, at=None, **kwargs):
     """A ticket replied with `plan` (`awaiting_buyer`, `agreed` or `platform_review`)."""
     ticket = urged(at=at, **kwargs)
     at = at or timezone.now()
-    reason = reason or {
-        "ship_later": "stock_shortage",
-        "exchange_agreed": "exchange_negotiated",
-        "cannot_ship": "stock_shortage",
-    }[plan]
+    reason = (
+        reason
+        or {
+            "ship_later": "stock_shortage",
+            "exchange_agreed": "exchange_negotiated",
+            "cannot_ship": "stock_shortage",
+        }[plan]
+    )
     ship_by = None if plan == "cannot_ship" else platform_today(at) + dt.timedelta(days=days)
     return services.ticket_reply(
-        ticket_id=ticket.pk, actor=staff_of(ticket), plan=plan, reason=reason, ship_by=ship_by,
+        ticket_id=ticket.pk,
+        actor=staff_of(ticket),
+        plan=plan,
+        reason=reason,
+        ship_by=ship_by,
         at=at,
     )
 
