@@ -28,6 +28,8 @@ from .models import (
     MessageKind,
     Order,
     Plan,
+    Platform,
+    Policy,
     ReplyReason,
     SecondPlan,
     Settlement,
@@ -492,7 +494,70 @@ def ticket_missed_ship_date(*, ticket_id, at=None) -> Ticket:
     return ticket
 
 
-# -- operations: rollout of second handling (§6) -----------------------------------------
+# -- operations: policy versions (§8) and rollout of second handling (§6) ------------------
+
+POLICY_NUMBERS = (
+    "reply_window",
+    "buyer_window",
+    "ship_later_cap_days",
+    "fresh_ship_later_cap_days",
+    "review_target",
+    "appeal_window",
+    "late_rate",
+    "late_min",
+    "late_max",
+    "stockout_rate",
+    "stockout_min",
+    "stockout_max",
+    "payout",
+    "points_per_yuan",
+    "points_per_upheld",
+)
+
+
+@transaction.atomic
+def policy_publish(*, platform: str, actor=None, effective_from=None, note: str = "", **numbers):
+    """§8: publish the next version of a platform's policy. A version in force is never edited;
+    the new one governs tickets created from `effective_from` (now or later) on, and numbers not
+    given are carried over from the latest version."""
+    if platform not in Platform.values:
+        raise ValidationError(_("Unknown platform."), field="platform")
+    unknown = set(numbers) - set(POLICY_NUMBERS)
+    if unknown:
+        raise ValidationError(_("Unknown policy setting."), field=sorted(unknown)[0])
+    now = timezone.now()
+    effective_from = effective_from or now
+    if effective_from < now - CLOCK_SKEW:
+        raise ValidationError(
+            _("A new version takes effect now or later, never in the past."),
+            field="effective_from",
+        )
+    latest = (
+        Policy.objects.select_for_update().filter(platform=platform).order_by("-version").first()
+    )
+    if latest is not None and effective_from <= latest.effective_from:
+        raise ValidationError(
+            _("A new version must take effect after version %(v)d (%(at)s).")
+            % {"v": latest.version, "at": _local(latest.effective_from)},
+            field="effective_from",
+        )
+    values = {name: getattr(latest, name) for name in POLICY_NUMBERS} if latest else {}
+    values.update(numbers)
+    policy = Policy(
+        platform=platform,
+        version=(latest.version + 1) if latest else 1,
+        effective_from=effective_from,
+        created_by=actor,
+        note=note,
+        **values,
+    )
+    try:
+        policy.full_clean()
+    except DjangoValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise ValidationError(" ".join(messages), field=field) from None
+    policy.save()
+    return policy
 
 
 @transaction.atomic
@@ -545,6 +610,7 @@ def shop_rollout_percentage(*, percentage: Decimal | int, platform: str | None =
 __all__ = [
     "order_settle",
     "order_upsert",
+    "policy_publish",
     "second_handling_refusal",
     "ship_by_problem",
     "shop_enable_second_handling",
