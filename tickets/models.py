@@ -514,3 +514,83 @@ class BuyerMessage(models.Model):
 
 
 ZERO = Decimal("0.00")
+
+
+class RolloutSchedule(models.Model):
+    """§6: a gradual rollout of second handling, the share of shops growing linearly from
+    `start_percentage` at `starts_at` to `target_percentage` at `ends_at` (the announcement
+    rolled out over May 8–15). `manage.py rollout_second_handling` applies it; shops keep the
+    instant they got the feature, so a schedule never takes it away."""
+
+    platform = models.CharField(
+        _("platform"),
+        max_length=16,
+        choices=Platform.choices,
+        blank=True,
+        help_text=_("empty for every platform"),
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    start_percentage = models.DecimalField(
+        _("percentage at the start"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    target_percentage = models.DecimalField(
+        _("percentage at the end"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    last_applied_at = models.DateTimeField(_("last applied at"), null=True, blank=True)
+    last_applied_percentage = models.DecimalField(
+        _("last applied percentage"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("second-handling rollout schedule")
+        verbose_name_plural = _("second-handling rollout schedules")
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="rollout_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_percentage__gte=0)
+                & Q(target_percentage__lte=100)
+                & Q(target_percentage__gte=models.F("start_percentage")),
+                name="rollout_percentages_rise_within_0_100",
+            ),
+        ]
+
+    def __str__(self):
+        scope = self.get_platform_display() if self.platform else _("all platforms")
+        return f"{scope}: {self.start_percentage}% → {self.target_percentage}%"
+
+    def percentage_at(self, at: dt.datetime) -> Decimal:
+        """The share of shops that should have the feature at `at` (linear between the dates,
+        rounded down to the hundredth so that a shop is never enabled early)."""
+        if at < self.starts_at:
+            return Decimal("0")
+        if at >= self.ends_at:
+            return Decimal(self.target_percentage)
+        done = Decimal((at - self.starts_at).total_seconds()) / Decimal(
+            (self.ends_at - self.starts_at).total_seconds()
+        )
+        value = (
+            Decimal(self.start_percentage)
+            + (Decimal(self.target_percentage) - Decimal(self.start_percentage)) * done
+        )
+        return value.quantize(Decimal("0.01"), rounding="ROUND_FLOOR")
