@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_fsm_log",
     "tickets",
     "complaints",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +124,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "tickets.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Urge-shipment tickets API",

@@ -1,0 +1,75 @@
+"""Claiming a key, storing its first response, and purging expired keys."""
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import IdempotencyKey
+
+# Keys expire after 24 hours (the window payment APIs such as Stripe's use).
+KEY_TTL = dt.timedelta(hours=24)
+PURGE_BATCH = 5000
+
+
+class KeyReused(Exception):
+    """The key was first used with another request (method, path or body)."""
+
+
+class KeyInProgress(Exception):
+    """The first request with this key has not finished (only possible without row locks)."""
+
+
+def idempotency_claim(*, user, key: str, fingerprint: str, method: str, path: str, now=None):
+    """Inside the caller's transaction: insert the key row, or lock the existing one.
+    Returns (row, is_new). An expired row is taken over as new. A concurrent first request
+    holds the unique index until it commits, so this waits for it and then sees its result."""
+    now = now or timezone.now()
+    fields = {
+        "fingerprint": fingerprint,
+        "method": method,
+        "path": path[:512],
+        "created_at": now,
+        "expires_at": now + KEY_TTL,
+        "status_code": None,
+        "response_body": None,
+    }
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(user=user, key=key, **fields), True
+        except IntegrityError:
+            row = IdempotencyKey.objects.select_for_update().filter(user=user, key=key).first()
+        if row is None:  # the first request failed and gave its key back meanwhile
+            continue
+        if row.expires_at <= now:
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.save()
+            return row, True
+        if row.fingerprint != fingerprint:
+            raise KeyReused
+        if row.status_code is None:
+            raise KeyInProgress
+        return row, False
+    raise KeyInProgress
+
+
+def idempotency_store(*, row: IdempotencyKey, status_code: int, body) -> None:
+    row.status_code, row.response_body = status_code, body
+    row.save(update_fields=["status_code", "response_body"])
+
+
+def idempotency_purge_expired(*, now=None, batch: int = PURGE_BATCH) -> int:
+    """Delete expired keys in bounded batches (each its own short transaction). Returns how
+    many were deleted. Run by `manage.py purge_idempotency_keys` or the Celery task
+    `idempotency.tasks.purge_expired_idempotency_keys` (hourly in the beat schedule)."""
+    now = now or timezone.now()
+    deleted = 0
+    while True:
+        ids = list(
+            IdempotencyKey.objects.filter(expires_at__lte=now).values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return deleted
+        deleted += IdempotencyKey.objects.filter(pk__in=ids).delete()[0]
