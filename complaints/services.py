@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 
 from tickets import roles
 from tickets.audit import SYSTEM, audited, log_creation
-from tickets.exceptions import Conflict, DeadlinePassed, InvalidTransition, NotFound
+from tickets.exceptions import (
+    Conflict,
+    DeadlinePassed,
+    InvalidTransition,
+    NotFound,
+    domain_errors,
+)
 from tickets.exceptions import ValidationError as DomainValidationError
 from tickets.models import MessageKind, Ticket, TicketState
 from tickets.outbox import COMPENSATION_TEXTS, KIND_TEXTS, message_buyer
@@ -142,6 +148,7 @@ def _require_held_by(complaint: Complaint, reviewer):
         raise Conflict(_("The complaint is claimed by %(name)s.") % {"name": complaint.assignee})
 
 
+@domain_errors
 @transaction.atomic
 def complaint_claim(*, complaint_id, reviewer, at=None) -> Complaint:
     """A reviewer takes a pending complaint; it is locked to them until released or decided."""
@@ -162,6 +169,7 @@ def complaint_claim(*, complaint_id, reviewer, at=None) -> Complaint:
     return complaint
 
 
+@domain_errors
 @transaction.atomic
 def complaint_release(*, complaint_id, reviewer, at=None) -> Complaint:
     """The holder gives the complaint back to the queue."""
@@ -197,6 +205,7 @@ def liability_points(*, complaint: Complaint, at) -> int:
     return 0 if compensated_before else complaint.ticket.policy.points_per_upheld
 
 
+@domain_errors
 @transaction.atomic
 def complaint_uphold(*, complaint_id, reviewer, note, at=None) -> Complaint:
     """投诉成立: liability (points and a late-shipment compensation) by the ticket's policy;
@@ -239,6 +248,7 @@ def complaint_uphold(*, complaint_id, reviewer, note, at=None) -> Complaint:
     return complaint
 
 
+@domain_errors
 @transaction.atomic
 def complaint_dismiss(*, complaint_id, reviewer, note, at=None) -> Complaint:
     """投诉不成立: final; no liability. The ticket is finished with it."""
@@ -262,6 +272,7 @@ def complaint_dismiss(*, complaint_id, reviewer, note, at=None) -> Complaint:
     return complaint
 
 
+@domain_errors
 @transaction.atomic
 def complaint_appeal(*, complaint_id, actor, note, at=None) -> Complaint:
     """申诉: a merchant of the shop contests an upheld complaint within the appeal window."""
@@ -314,12 +325,14 @@ def _decide_appeal(complaint_id, reviewer, note, at, *, grant: bool) -> Complain
     return complaint
 
 
+@domain_errors
 @transaction.atomic
 def complaint_grant_appeal(*, complaint_id, reviewer, note, at=None) -> Complaint:
     """申诉成立: overturned, liability reversed."""
     return _decide_appeal(complaint_id, reviewer, note, at, grant=True)
 
 
+@domain_errors
 @transaction.atomic
 def complaint_deny_appeal(*, complaint_id, reviewer, note, at=None) -> Complaint:
     """申诉驳回: the upheld decision stands, final."""

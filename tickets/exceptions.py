@@ -1,6 +1,8 @@
 """The domain's errors. Services raise these; each interface maps them once
 (API: 400/404/409, pages: form errors and messages, admin: messages)."""
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     """Base of every rule refusal. `code` is the API's 409 code where there is one."""
@@ -41,3 +43,29 @@ class NotFound(DomainError):
     """The object does not exist for this caller (out of scope is the same as missing)."""
 
     code = "not_found"
+
+
+def domain_errors(service):
+    """Outside a service's transaction: turn what the database or django-fsm says when another
+    actor got there first into domain errors, so no interface ever shows it as a 500."""
+    import functools
+    import logging
+
+    from django.db import IntegrityError
+    from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+    logger = logging.getLogger(service.__module__)
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except ConcurrentTransition:
+            raise Conflict(_("Another action changed this first; reload and try again.")) from None
+        except TransitionNotAllowed as error:
+            raise InvalidTransition(str(error)) from None
+        except IntegrityError as error:
+            logger.info("%s refused by a constraint: %s", service.__name__, error)
+            raise Conflict(_("Another action got there first; reload and try again.")) from None
+
+    return wrapper

@@ -21,7 +21,7 @@ from complaints.services import compensation_create, complaint_file, evidence_at
 
 from . import roles
 from .audit import SYSTEM, audited, log_creation
-from .exceptions import DeadlinePassed, InvalidTransition, NotFound, ValidationError
+from .exceptions import DeadlinePassed, InvalidTransition, NotFound, ValidationError, domain_errors
 from .models import (
     PLANS_WITH_DATE,
     PLATFORM_TZ,
@@ -90,6 +90,7 @@ def parse_amount(value) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+@domain_errors
 @transaction.atomic
 def order_upsert(
     *, order_no: str, shop_code: str, buyer_username: str, amount, is_fresh: bool, paid_at
@@ -140,6 +141,7 @@ def order_upsert(
     return order, False
 
 
+@domain_errors
 @transaction.atomic
 def order_settle(*, order_no: str, settlement: str, at, actor=None) -> Order:
     """The order shipped or was refunded (§4 `settle`). Completes its open ticket; during
@@ -183,6 +185,7 @@ def order_settle(*, order_no: str, settlement: str, at, actor=None) -> Order:
 # -- the buyer ---------------------------------------------------------------------------
 
 
+@domain_errors
 @transaction.atomic
 def ticket_urge(*, buyer, order_no: str, at=None) -> tuple[Ticket, bool]:
     """催发货: open a ticket for the buyer's paid, unshipped, unrefunded order. Idempotent per
@@ -229,6 +232,7 @@ def ticket_urge(*, buyer, order_no: str, at=None) -> tuple[Ticket, bool]:
     return ticket, True
 
 
+@domain_errors
 @transaction.atomic
 def ticket_buyer_respond(*, ticket_id, buyer, accept: bool, at=None) -> Ticket:
     """The buyer accepts or rejects a ship-later plan before `buyer_due_at`. A rejection files
@@ -281,6 +285,7 @@ def ship_by_advice(*, cap: int, latest: dt.date) -> str:
     ) % {"latest": latest.isoformat(), "cap": cap}
 
 
+@domain_errors
 @transaction.atomic
 def ticket_reply(
     *,
@@ -382,6 +387,7 @@ def second_handling_refusal(ticket: Ticket) -> tuple[type, str] | None:
     return None
 
 
+@domain_errors
 @transaction.atomic
 def ticket_second_handling(
     *, ticket_id, actor, plan: str, note: str = "", evidence=(), at=None
@@ -445,6 +451,7 @@ def _require_due(ticket: Ticket, deadline, at):
         raise InvalidTransition(_("The deadline has not come yet."))
 
 
+@domain_errors
 @transaction.atomic
 def ticket_reply_timeout(*, ticket_id, at=None) -> Ticket:
     """`reply_timeout`: no reply by `reply_due_at` → complaint `reply_timeout`."""
@@ -459,6 +466,7 @@ def ticket_reply_timeout(*, ticket_id, at=None) -> Ticket:
     return ticket
 
 
+@domain_errors
 @transaction.atomic
 def ticket_buyer_silence(*, ticket_id, at=None) -> Ticket:
     """`buyer_silence`: no answer by `buyer_due_at` → deemed accepted (消费者不操作视为认可)."""
@@ -478,6 +486,7 @@ def ticket_buyer_silence(*, ticket_id, at=None) -> Ticket:
     return ticket
 
 
+@domain_errors
 @transaction.atomic
 def ticket_missed_ship_date(*, ticket_id, at=None) -> Ticket:
     """`missed_ship_date`: agreed, not shipped or refunded by `ship_deadline` → complaint."""
@@ -515,6 +524,7 @@ POLICY_NUMBERS = (
 )
 
 
+@domain_errors
 @transaction.atomic
 def policy_publish(*, platform: str, actor=None, effective_from=None, note: str = "", **numbers):
     """§8: publish the next version of a platform's policy. A version in force is never edited;
@@ -560,6 +570,7 @@ def policy_publish(*, platform: str, actor=None, effective_from=None, note: str 
     return policy
 
 
+@domain_errors
 @transaction.atomic
 def shop_enable_second_handling(*, shops, at=None) -> int:
     """Open second handling for these shops now (those that already have it keep their
@@ -581,6 +592,7 @@ def rollout_order(queryset):
     ).order_by("rollout_rank", "id")
 
 
+@domain_errors
 @transaction.atomic
 def shop_rollout_percentage(*, percentage: Decimal | int, platform: str | None = None, at=None):
     """Open second handling until at least `percentage` % of the shops (of a platform, or all)
