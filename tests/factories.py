@@ -121,6 +121,89 @@ def in_review(*, reviewer, kind="cannot_ship", **kwargs):
     return ticket, complaint
 
 
+def rolled_out_shop(*, since=None, **kwargs):
+    """A shop with second handling open since `since` (a day ago by default)."""
+    since = since or timezone.now() - dt.timedelta(days=1)
+    return ShopFactory(second_handling_since=since, **kwargs)
+
+
+def reviewer_user(username="factory-reviewer"):
+    return UserFactory(username=username, groups=["reviewers"])
+
+
+TICKET_STATES = (
+    "awaiting_reply",
+    "awaiting_buyer",
+    "agreed",
+    "compensated",
+    "platform_review",
+    "awaiting_settlement",
+    "completed",
+)
+
+
+def ticket_in(state, *, at=None, **kwargs):
+    """A ticket brought to `state` through the services (the shop has second handling open,
+    so that the same helper serves every state)."""
+    at = at or timezone.now()
+    if "shop" not in kwargs:
+        kwargs["shop"] = rolled_out_shop(since=at - dt.timedelta(days=1))
+    if state == "awaiting_reply":
+        return urged(at=at, **kwargs)
+    if state == "awaiting_buyer":
+        return replied(plan="ship_later", at=at, **kwargs)
+    if state == "agreed":
+        return agreed(at=at, **kwargs)
+    if state == "compensated":
+        ticket = agreed(at=at, **kwargs)
+        return services.ticket_second_handling(
+            ticket_id=ticket.pk, actor=staff_of(ticket), plan="compensate", at=at
+        )
+    if state == "platform_review":
+        return replied(plan="cannot_ship", at=at, **kwargs)
+    if state == "awaiting_settlement":
+        ticket = replied(plan="cannot_ship", at=at, **kwargs)
+        reviewer = reviewer_user()
+        complaint = ticket.complaints.get()
+        complaint_services.complaint_claim(complaint_id=complaint.pk, reviewer=reviewer, at=at)
+        complaint_services.complaint_dismiss(
+            complaint_id=complaint.pk, reviewer=reviewer, note="not the merchant's fault", at=at
+        )
+        ticket.refresh_from_db()
+        return ticket
+    if state == "completed":
+        ticket = urged(at=at, **kwargs)
+        services.order_settle(order_no=ticket.order.order_no, settlement="shipped", at=at)
+        ticket.refresh_from_db()
+        return ticket
+    raise ValueError(state)
+
+
+def footprint(ticket=None) -> dict:
+    """What a service leaves behind: audit rows, buyer messages, complaints, compensations,
+    evidence and liabilities (of `ticket`, or all), and the ticket's state. A refused service
+    leaves it unchanged."""
+    from django_fsm_log.models import StateLog
+
+    from complaints.models import Compensation, Complaint, Evidence, Liability
+    from tickets.models import BuyerMessage, Ticket
+
+    by_ticket = {"ticket": ticket} if ticket is not None else {}
+    result = {
+        "audit": StateLog.objects.count(),
+        "messages": BuyerMessage.objects.filter(**by_ticket).count(),
+        "complaints": Complaint.objects.filter(**by_ticket).count(),
+        "compensations": Compensation.objects.filter(**by_ticket).count(),
+        "evidence": Evidence.objects.filter(**by_ticket).count(),
+        "liabilities": Liability.objects.filter(**by_ticket).count(),
+    }
+    if ticket is not None:
+        fresh = Ticket.objects.get(pk=ticket.pk)
+        result["state"] = fresh.state
+        result["updated_at"] = fresh.updated_at
+    return result
+
+
 # -- evidence files (real magic bytes, so content checks see real types) -----------------
 
 PNG = (
