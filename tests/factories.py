@@ -204,6 +204,26 @@ def footprint(ticket=None) -> dict:
     return result
 
 
+def isolate_evidence_storage(monkeypatch, root):
+    """Point the evidence field's storage at `root`. The field builds its storage once, at
+    import, so overriding PRIVATE_MEDIA_ROOT in a test does not move it."""
+    from django.core.files.storage import FileSystemStorage
+
+    from complaints.models import Evidence
+
+    storage = FileSystemStorage(location=root)
+    monkeypatch.setattr(Evidence._meta.get_field("file"), "storage", storage)
+    return storage
+
+
+def stored_files(root) -> list:
+    """Every file under `root` (evidence written to disk)."""
+    import pathlib
+
+    root = pathlib.Path(root)
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
 # -- evidence files (real magic bytes, so content checks see real types) -----------------
 
 PNG = (

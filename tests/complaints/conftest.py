@@ -1,0 +1,11 @@
+import pytest
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def evidence_root(monkeypatch, tmp_path):
+    """Evidence files of each test go to its own folder (and can be counted there)."""
+    root = tmp_path / "evidence"
+    factories.isolate_evidence_storage(monkeypatch, root)
+    return root
