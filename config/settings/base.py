@@ -131,6 +131,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "催发货售后任务工单: buyer apps, the order system and merchants.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components, so read-only fields are never asked for.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStateEnum": "tickets.models.TicketState",
+        "PlanEnum": "tickets.models.Plan",
+        "SecondPlanEnum": "tickets.models.SecondPlan",
+        "SettlementEnum": "tickets.models.Settlement",
+        "MessageKindEnum": "tickets.models.MessageKind",
+        "ComplaintStateEnum": "complaints.models.ComplaintState",
+        "ComplaintKindEnum": "complaints.models.ComplaintKind",
+        "CompensationKindEnum": "complaints.models.CompensationKind",
+    },
 }
 
 # Celery: one CELERY_ namespace. REDIS_URL (or CELERY_BROKER_URL) for real deployments; the

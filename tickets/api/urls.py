@@ -1,3 +1,31 @@
-"""The REST API under /api/ (§11)."""
+"""The REST API under /api/ (§11): /api/v1/..., the OpenAPI schema and its docs."""
 
-urlpatterns = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from complaints.api.views import ComplaintViewSet
+
+from . import views
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("tickets", views.TicketViewSet, basename="ticket")
+router.register("complaints", ComplaintViewSet, basename="complaint")
+
+v1 = [
+    path("orders/<str:order_no>/", views.OrderView.as_view(), name="order"),
+    path("orders/<str:order_no>/events/", views.OrderEventView.as_view(), name="order-events"),
+    path("reasons/", views.ReasonListView.as_view(), name="reason-list"),
+    path("messages/", views.MessageListView.as_view(), name="message-list"),
+    path("shops/", views.ShopListView.as_view(), name="shop-list"),
+    path("shops/<int:pk>/metrics/", views.ShopMetricsView.as_view(), name="shop-metrics"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,28 @@
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..models import OPEN_STATES, Complaint, ComplaintKind, ComplaintState
+
+
+class ComplaintFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=ComplaintState.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=ComplaintKind.choices)
+    shop = django_filters.NumberFilter(field_name="ticket__shop_id", help_text=_("The shop's id."))
+    shop_code = django_filters.CharFilter(field_name="ticket__shop__code")
+    ticket = django_filters.NumberFilter(field_name="ticket_id")
+    filed = django_filters.IsoDateTimeFromToRangeFilter(
+        field_name="filed_at", help_text=_("filed_after / filed_before: ISO 8601 instants.")
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", help_text=_("Open and past the review target (48 h).")
+    )
+
+    class Meta:
+        model = Complaint
+        fields = ["state", "kind", "shop", "shop_code", "ticket", "filed", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        past = Q(state__in=OPEN_STATES, review_due_at__lte=timezone.now())
+        return queryset.filter(past) if value else queryset.exclude(past)

@@ -1,0 +1,44 @@
+"""List filters (django-filter): state, shop, created range, overdue, and a few more."""
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..models import BuyerMessage, MessageKind, Plan, Ticket, TicketState
+
+
+class TicketFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=TicketState.choices)
+    shop = django_filters.NumberFilter(field_name="shop_id", help_text=_("The shop's id."))
+    shop_code = django_filters.CharFilter(field_name="shop__code", help_text=_("The shop's code."))
+    order_no = django_filters.CharFilter(field_name="order__order_no")
+    reply_plan = django_filters.ChoiceFilter(choices=Plan.choices)
+    created = django_filters.IsoDateTimeFromToRangeFilter(
+        field_name="created_at",
+        help_text=_("created_after / created_before: ISO 8601 instants (inclusive)."),
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        help_text=_("true: the current state's deadline has passed; false: it has not or none."),
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["state", "shop", "shop_code", "order_no", "reply_plan", "created", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        # The list queryset carries the `deadline` annotation (selectors.with_current_deadline).
+        now = timezone.now()
+        if value:
+            return queryset.filter(deadline__lte=now)
+        return queryset.filter(Q(deadline__isnull=True) | Q(deadline__gt=now))
+
+
+class BuyerMessageFilter(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=MessageKind.choices)
+    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+
+    class Meta:
+        model = BuyerMessage
+        fields = ["ticket", "kind", "created"]

@@ -1,0 +1,353 @@
+"""Serializers of the ticket side of the API: input shapes (validated, then handed to a service)
+and output shapes (read from the selectors' querysets, no queries of their own)."""
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from complaints.models import ComplaintKind, ComplaintState
+
+from .. import roles
+from ..models import (
+    BuyerMessage,
+    Order,
+    Plan,
+    ReplyReason,
+    SecondPlan,
+    Settlement,
+    Shop,
+    Ticket,
+    TicketState,
+)
+from ..selectors import ticket_timeline
+from ..services import second_handling_refusal
+
+# -- orders (the order system) -------------------------------------------------------------
+
+
+class OrderUpsertSerializer(serializers.Serializer):
+    shop = serializers.SlugField(max_length=64, help_text=_("The shop's code."))
+    buyer = serializers.CharField(max_length=150, help_text=_("The buyer's username."))
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        coerce_to_string=True,
+        help_text=_('Paid amount in yuan, as a decimal string such as "129.90".'),
+    )
+    is_fresh = serializers.BooleanField(
+        default=False, help_text=_("Fresh category (生鲜): a 15-day ship-later cap.")
+    )
+    paid_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text=_("When the buyer paid.")
+    )
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    shop = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    buyer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "order_no",
+            "shop",
+            "buyer",
+            "amount",
+            "is_fresh",
+            "paid_at",
+            "shipped_at",
+            "refunded_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderEventSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=Settlement.choices)
+    at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("When it shipped or was refunded; now when omitted."),
+    )
+
+
+# -- catalogue, shops, messages --------------------------------------------------------------
+
+
+class ReasonSerializer(serializers.ModelSerializer):
+    allowed_plans = serializers.ListField(
+        child=serializers.ChoiceField(choices=Plan.choices), read_only=True
+    )
+
+    class Meta:
+        model = ReplyReason
+        fields = ["code", "side", "label", "label_en", "buyer_text", "allowed_plans"]
+        read_only_fields = fields
+
+
+class ShopSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Shop
+        fields = ["id", "code", "name", "platform", "second_handling_since"]
+        read_only_fields = fields
+
+
+class BuyerMessageSerializer(serializers.ModelSerializer):
+    order_no = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BuyerMessage
+        fields = ["id", "ticket", "order_no", "kind", "text", "payload", "created_at"]
+        read_only_fields = fields
+
+    def get_order_no(self, message) -> str:
+        # Written into every payload by the outbox: no join needed.
+        return str(message.payload.get("order_no", ""))
+
+
+class MetricsQuerySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(
+        required=False, help_text=_("Start of the window (default: 30 days ago).")
+    )
+    until = serializers.DateTimeField(
+        required=False, help_text=_("End of the window (default: now).")
+    )
+
+    def validate(self, attrs):
+        now = timezone.now()
+        attrs.setdefault("since", now - dt.timedelta(days=30))
+        if attrs.get("until") and attrs["until"] <= attrs["since"]:
+            raise serializers.ValidationError({"until": [_("until must be after since.")]})
+        return attrs
+
+
+class DayFigureSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    count = serializers.IntegerField()
+    mean_seconds = serializers.FloatField(allow_null=True)
+
+
+class ShopMetricsSerializer(serializers.Serializer):
+    shop = serializers.SlugField(help_text=_("The shop's code."))
+    shop_id = serializers.IntegerField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(allow_null=True)
+    count = serializers.IntegerField(help_text=_("Tickets created in the window."))
+    mean_seconds = serializers.FloatField(allow_null=True)
+    median_seconds = serializers.FloatField(allow_null=True)
+    p90_seconds = serializers.FloatField(allow_null=True)
+    timeouts = serializers.IntegerField()
+    complaints = serializers.IntegerField()
+    upheld = serializers.IntegerField()
+    upheld_rate = serializers.FloatField(allow_null=True)
+    by_day = DayFigureSerializer(many=True)
+
+
+# -- tickets -------------------------------------------------------------------------------
+
+
+class UrgeSerializer(serializers.Serializer):
+    order_no = serializers.CharField(max_length=64, help_text=_("The buyer's own order."))
+
+
+class ReplySerializer(serializers.Serializer):
+    plan = serializers.ChoiceField(choices=Plan.choices)
+    reason = serializers.SlugField(
+        max_length=64, help_text=_("A code from GET /api/v1/reasons/ that allows the plan.")
+    )
+    ship_by = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "For ship_later and exchange_agreed: from today to today + 30 days (15 for fresh "
+            "orders), Asia/Shanghai. Not for cannot_ship."
+        ),
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class BuyerResponseSerializer(serializers.Serializer):
+    accept = serializers.BooleanField(
+        help_text=_("true accepts the ship-later plan; false rejects it (a complaint is filed).")
+    )
+
+
+class SecondHandlingSerializer(serializers.Serializer):
+    plan = serializers.ChoiceField(choices=SecondPlan.choices)
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text=_("Required for buyer_fault."),
+    )
+    evidence = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        help_text=_(
+            "buyer_fault: 1 to 5 files, JPEG, PNG or PDF by content, each at most 5 MiB "
+            "(multipart field `evidence`, repeated; `evidence[]` is accepted too)."
+        ),
+    )
+
+
+class ReasonBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReplyReason
+        fields = ["code", "side", "label", "label_en", "buyer_text"]
+        read_only_fields = fields
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket in a list: everything on its row and its order's, shop's and buyer's rows."""
+
+    order_no = serializers.CharField(source="order.order_no", read_only=True)
+    shop = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    shop_name = serializers.CharField(source="shop.name", read_only=True)
+    buyer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    reply_reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    deadline = serializers.DateTimeField(
+        source="current_deadline",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The instant the current state waits for, if any."),
+    )
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "order_no",
+            "shop",
+            "shop_id",
+            "shop_name",
+            "buyer",
+            "state",
+            "state_display",
+            "created_at",
+            "reply_due_at",
+            "reply_plan",
+            "reply_reason",
+            "replied_at",
+            "ship_by",
+            "ship_deadline",
+            "buyer_due_at",
+            "buyer_accepted",
+            "second_handling_plan",
+            "settlement",
+            "settled_at",
+            "completed_at",
+            "deadline",
+            "is_overdue",
+        ]
+        read_only_fields = fields
+
+    def get_is_overdue(self, ticket) -> bool:
+        return ticket.is_overdue(self.context.get("now") or timezone.now())
+
+
+class TicketOrderSerializer(serializers.ModelSerializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+
+    class Meta:
+        model = Order
+        fields = ["order_no", "amount", "is_fresh", "paid_at", "shipped_at", "refunded_at"]
+        read_only_fields = fields
+
+
+class TicketComplaintSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ComplaintKind.choices)
+    state = serializers.ChoiceField(choices=ComplaintState.choices)
+    filed_at = serializers.DateTimeField()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    subject = serializers.ChoiceField(choices=["ticket", "complaint"])
+    subject_id = serializers.IntegerField()
+    transition = serializers.CharField()
+    source_state = serializers.CharField(allow_null=True)
+    state = serializers.CharField()
+    actor = serializers.SerializerMethodField(help_text=_("Username, or null for the system."))
+    payload = serializers.DictField(help_text=_("What the action recorded (plan, reason, ...)."))
+
+    def get_actor(self, entry) -> str | None:
+        return entry.actor.get_username() if entry.actor is not None else None
+
+
+ACTIONS = ["reply", "buyer_response", "second_handling"]
+
+
+class TicketDetailSerializer(TicketSerializer):
+    """A ticket with its order, reason text, complaints and timeline (a fixed number of
+    queries: the complaints are prefetched, the timeline is one query)."""
+
+    order = TicketOrderSerializer(read_only=True)
+    reply_reason = ReasonBriefSerializer(read_only=True, allow_null=True)
+    complaints = TicketComplaintSerializer(many=True, read_only=True)
+    timeline = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField(
+        help_text=_("What the caller may do on this ticket now.")
+    )
+    second_handling_unavailable = serializers.SerializerMethodField(
+        help_text=_("For the shop's staff: why second handling is not offered, if it is not.")
+    )
+
+    class Meta(TicketSerializer.Meta):
+        fields = [
+            *TicketSerializer.Meta.fields,
+            "order",
+            "reply_note",
+            "buyer_responded_at",
+            "second_handled_at",
+            "second_handling_note",
+            "first_action_at",
+            "complaints",
+            "actions",
+            "second_handling_unavailable",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(TimelineEntrySerializer(many=True))
+    def get_timeline(self, ticket):
+        return TimelineEntrySerializer(ticket_timeline(ticket), many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ACTIONS)))
+    def get_actions(self, ticket) -> list[str]:
+        user = self.context["request"].user
+        now = self.context.get("now") or timezone.now()
+        actions = []
+        if roles.is_merchant_of(user, ticket.shop_id):
+            if ticket.state == TicketState.AWAITING_REPLY and now < ticket.reply_due_at:
+                actions.append("reply")
+            if second_handling_refusal(ticket) is None and now < ticket.ship_deadline:
+                actions.append("second_handling")
+        if (
+            ticket.buyer_id == user.pk
+            and ticket.state == TicketState.AWAITING_BUYER
+            and now < ticket.buyer_due_at
+        ):
+            actions.append("buyer_response")
+        return actions
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_second_handling_unavailable(self, ticket) -> str | None:
+        user = self.context["request"].user
+        if not roles.is_merchant_of(user, ticket.shop_id):
+            return None
+        refusal = second_handling_refusal(ticket)
+        return str(refusal[1]) if refusal else None

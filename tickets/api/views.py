@@ -1,0 +1,407 @@
+"""The ticket side of the REST API (§11). Thin: a serializer validates, a service acts, the
+selectors' scoped querysets read. Errors are mapped once, in tickets.api.errors."""
+
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from idempotency.api import idempotent
+
+from .. import roles, services
+from ..models import BuyerMessage, Order, ReplyReason, Shop
+from ..selectors import (
+    handling_time_by_day,
+    shop_metrics,
+    tickets_visible_to,
+    with_current_deadline,
+)
+from .filters import BuyerMessageFilter, TicketFilter
+from .permissions import IsNotOrderSystem, IsOrderSystem, Pagination
+from .schema import ApiAutoSchema
+from .serializers import (
+    BuyerMessageSerializer,
+    BuyerResponseSerializer,
+    MetricsQuerySerializer,
+    OrderEventSerializer,
+    OrderSerializer,
+    OrderUpsertSerializer,
+    ReasonSerializer,
+    ReplySerializer,
+    SecondHandlingSerializer,
+    ShopMetricsSerializer,
+    ShopSerializer,
+    TicketDetailSerializer,
+    TicketSerializer,
+    UrgeSerializer,
+)
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ApiMixin:
+    """What every endpoint shares: the documented error contract, pagination (50, at most 200
+    with ?page_size=), and no entry for the order system's account outside /orders/."""
+
+    schema = ApiAutoSchema()
+    pagination_class = Pagination
+    permission_classes = [IsAuthenticated, IsNotOrderSystem]
+
+
+# -- the order system ----------------------------------------------------------------------
+
+ORDER_NO = OpenApiParameter(
+    "order_no",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^[A-Za-z0-9_-]{1,64}$",
+    description=_("The order system's order number: 1 to 64 letters, digits, '-' or '_'."),
+)
+
+
+@extend_schema(tags=["orders"], parameters=[ORDER_NO])
+class OrderView(ApiMixin, generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, IsOrderSystem]
+    serializer_class = OrderSerializer
+    queryset = Order.objects.select_related("shop", "buyer")
+
+    @extend_schema(summary="Read an order", responses=OrderSerializer)
+    def get(self, request, order_no):
+        order = self.get_queryset().filter(order_no=order_no).first()
+        if order is None:
+            raise Http404(_("No such order."))
+        return Response(OrderSerializer(order).data)
+
+    @extend_schema(
+        summary="Create or update an order (order system)",
+        description=_(
+            "Upsert the mirror of an order. `shop` is the shop's code, `buyer` the buyer's "
+            "username (created on first sight), `amount` a decimal string in yuan. An order "
+            "never moves to another shop or buyer. 201 when created, 200 when updated."
+        ),
+        request=OrderUpsertSerializer,
+        responses={201: OrderSerializer, 200: OrderSerializer},
+        examples=[
+            OpenApiExample(
+                "paid order",
+                request_only=True,
+                value={
+                    "shop": "taobao-demo-1",
+                    "buyer": "buyer1",
+                    "amount": "129.90",
+                    "is_fresh": False,
+                    "paid_at": "2026-05-08T09:30:00+08:00",
+                },
+            )
+        ],
+    )
+    def put(self, request, order_no):
+        data = validated(OrderUpsertSerializer, request.data)
+        order, created = services.order_upsert(
+            order_no=order_no,
+            shop_code=data["shop"],
+            buyer_username=data["buyer"],
+            amount=data["amount"],
+            is_fresh=data["is_fresh"],
+            paid_at=data["paid_at"],
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(OrderSerializer(order).data, status=code)
+
+
+@extend_schema(tags=["orders"], parameters=[ORDER_NO])
+class OrderEventView(ApiMixin, generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, IsOrderSystem]
+    serializer_class = OrderEventSerializer
+
+    @extend_schema(
+        summary="Report that an order shipped or was refunded (order system)",
+        description=_(
+            "Completes the order's open ticket; during platform review the settlement is "
+            "recorded and the ticket completes when its complaint is finished. Repeating an "
+            "event already recorded changes nothing."
+        ),
+        request=OrderEventSerializer,
+        responses={200: OrderSerializer},
+        examples=[
+            OpenApiExample(
+                "shipped",
+                request_only=True,
+                value={"type": "shipped", "at": "2026-05-10T15:00:00+08:00"},
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request, order_no):
+        data = validated(OrderEventSerializer, request.data)
+        order = services.order_settle(
+            order_no=order_no, settlement=data["type"], at=data["at"], actor=request.user
+        )
+        order = Order.objects.select_related("shop", "buyer").get(pk=order.pk)
+        return Response(OrderSerializer(order).data)
+
+
+# -- tickets -------------------------------------------------------------------------------
+
+TICKET_EXAMPLE = OpenApiExample(
+    "reply ship later",
+    request_only=True,
+    value={"plan": "ship_later", "reason": "stock_shortage", "ship_by": "2026-05-15", "note": ""},
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List tickets in the caller's scope",
+        description=_(
+            "Buyers: their own tickets; merchant staff: their shops'; reviewers and "
+            "operations: all. Filters: state (repeatable), shop (id), shop_code, order_no, "
+            "reply_plan, created_after/created_before, overdue. Ordering: created_at, "
+            "reply_due_at, deadline, id (prefix - for descending)."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="A ticket with its order, reason, complaints, allowed actions and timeline"
+    ),
+)
+@extend_schema(tags=["tickets"])
+class TicketViewSet(
+    ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    filterset_class = TicketFilter
+    ordering_fields = ["created_at", "reply_due_at", "deadline", "id"]
+    ordering = ["-created_at", "-id"]
+    lookup_value_regex = "[0-9]+"
+    queryset = tickets_visible_to(None)  # for the schema; get_queryset scopes per caller
+
+    def get_queryset(self):
+        qs = with_current_deadline(tickets_visible_to(self.request.user))
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("complaints")
+        return qs
+
+    def get_serializer_class(self):
+        return TicketSerializer if self.action == "list" else TicketDetailSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def _detail(self, ticket_id, *, code=status.HTTP_200_OK) -> Response:
+        ticket = (
+            tickets_visible_to(self.request.user).prefetch_related("complaints").get(pk=ticket_id)
+        )
+        serializer = TicketDetailSerializer(ticket, context=self.get_serializer_context())
+        return Response(serializer.data, status=code)
+
+    def _ticket_for_action(self):
+        # Out of scope is 404, before anything else is looked at.
+        return self.get_object()
+
+    def _require_merchant(self, ticket, message):
+        if not roles.is_merchant_of(self.request.user, ticket.shop_id):
+            raise exceptions.PermissionDenied(message)
+
+    @extend_schema(
+        summary="Urge shipment (buyer)",
+        description=_(
+            "催发货 on the caller's own paid, unshipped, unrefunded order. 201 with a new "
+            "ticket, or 200 with the order's open ticket (urging twice opens nothing new)."
+        ),
+        request=UrgeSerializer,
+        responses={201: TicketDetailSerializer, 200: TicketDetailSerializer},
+        examples=[OpenApiExample("urge", request_only=True, value={"order_no": "TB20260508001"})],
+    )
+    @idempotent
+    def create(self, request):
+        data = validated(UrgeSerializer, request.data)
+        ticket, created = services.ticket_urge(buyer=request.user, order_no=data["order_no"])
+        return self._detail(ticket.pk, code=201 if created else 200)
+
+    @extend_schema(
+        summary="Reply with a plan (merchant)",
+        description=_(
+            "Before reply_due_at. ship_later → awaiting_buyer (the buyer has 24 h); "
+            "exchange_agreed → agreed; cannot_ship → platform_review with a complaint. The "
+            "reason must allow the plan; ship_by is at most 30 days ahead (15 for fresh)."
+        ),
+        request=ReplySerializer,
+        responses=TicketDetailSerializer,
+        examples=[TICKET_EXAMPLE],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def reply(self, request, pk=None):
+        ticket = self._ticket_for_action()
+        self._require_merchant(ticket, _("Only staff of the ticket's shop can reply."))
+        data = validated(ReplySerializer, request.data)
+        services.ticket_reply(ticket_id=ticket.pk, actor=request.user, **data)
+        return self._detail(ticket.pk)
+
+    @extend_schema(
+        summary="Accept or reject a ship-later plan (buyer)",
+        description=_(
+            "Before buyer_due_at; silence counts as acceptance. A rejection files a "
+            "plan_rejected complaint and the ticket goes to platform review."
+        ),
+        request=BuyerResponseSerializer,
+        responses=TicketDetailSerializer,
+        examples=[OpenApiExample("accept", request_only=True, value={"accept": True})],
+    )
+    @action(detail=True, methods=["post"], url_path="buyer-response")
+    @idempotent
+    def buyer_response(self, request, pk=None):
+        ticket = self._ticket_for_action()
+        if ticket.buyer_id != request.user.pk:
+            raise exceptions.PermissionDenied(_("Only the ticket's buyer can answer the plan."))
+        data = validated(BuyerResponseSerializer, request.data)
+        services.ticket_buyer_respond(
+            ticket_id=ticket.pk, buyer=request.user, accept=data["accept"]
+        )
+        return self._detail(ticket.pk)
+
+    @extend_schema(
+        summary="Second handling: compensate or claim buyer fault (merchant)",
+        description=_(
+            "二次处理, once per ticket, in awaiting_buyer or agreed before the promised date, "
+            "where the shop has the feature and the ticket was replied after it opened. "
+            "compensate: a stock-out compensation, no complaint. buyer_fault: a note and 1–5 "
+            "evidence files (JPEG/PNG/PDF by content, ≤ 5 MiB each; larger is a 413); the "
+            "ticket goes to platform review."
+        ),
+        request={"multipart/form-data": SecondHandlingSerializer},
+        responses=TicketDetailSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="second-handling",
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
+    @idempotent
+    def second_handling(self, request, pk=None):
+        ticket = self._ticket_for_action()
+        self._require_merchant(ticket, _("Only staff of the ticket's shop can handle it."))
+        data = request.data
+        if hasattr(data, "getlist"):  # multipart: `evidence` repeated, or `evidence[]`
+            data = {k: data[k] for k in ("plan", "note") if k in data} | {
+                "evidence": data.getlist("evidence") + data.getlist("evidence[]")
+            }
+        data = validated(SecondHandlingSerializer, data)
+        services.ticket_second_handling(
+            ticket_id=ticket.pk,
+            actor=request.user,
+            plan=data["plan"],
+            note=data["note"],
+            evidence=data["evidence"],
+        )
+        return self._detail(ticket.pk)
+
+
+# -- catalogue, messages, shops -----------------------------------------------------------
+
+
+@extend_schema(tags=["reasons"], summary="The active reply-reason catalogue")
+class ReasonListView(ApiMixin, generics.ListAPIView):
+    serializer_class = ReasonSerializer
+    queryset = ReplyReason.objects.active()
+    filterset_fields = ["side"]
+    ordering_fields = ["sort_order", "code"]
+    ordering = ["sort_order", "code"]
+
+
+@extend_schema(
+    tags=["messages"],
+    summary="The caller's buyer messages (newest first)",
+    description=_("Every buyer-visible event of the caller's tickets, as the buyer app shows it."),
+)
+class MessageListView(ApiMixin, generics.ListAPIView):
+    serializer_class = BuyerMessageSerializer
+    filterset_class = BuyerMessageFilter
+    ordering_fields = ["created_at", "id"]
+    ordering = ["-created_at", "-id"]
+    queryset = BuyerMessage.objects.none()
+
+    def get_queryset(self):
+        return BuyerMessage.objects.filter(buyer_id=self.request.user.pk)
+
+
+def shops_visible_to(user):
+    if roles.is_platform_staff(user):
+        return Shop.objects.all()
+    return Shop.objects.filter(pk__in=roles.shop_ids(user))
+
+
+@extend_schema(
+    tags=["shops"],
+    summary="The shops the caller staffs (all of them for reviewers and operations)",
+)
+class ShopListView(ApiMixin, generics.ListAPIView):
+    serializer_class = ShopSerializer
+    filterset_fields = ["platform", "code"]
+    ordering_fields = ["code", "id"]
+    ordering = ["code"]
+    queryset = Shop.objects.none()
+
+    def get_queryset(self):
+        return shops_visible_to(self.request.user)
+
+
+@extend_schema(
+    tags=["shops"],
+    summary="Handling-time figures of a shop (§9)",
+    description=_(
+        "Over tickets created in [since, until) (default: the last 30 days): count, mean, "
+        "median and 90th percentile handling seconds, timeouts, complaints, upheld and upheld "
+        "rate, and the figures by day. For the shop's staff and platform staff."
+    ),
+    parameters=[MetricsQuerySerializer],
+    responses=ShopMetricsSerializer,
+)
+class ShopMetricsView(ApiMixin, generics.GenericAPIView):
+    serializer_class = ShopMetricsSerializer
+    queryset = Shop.objects.none()
+
+    def get(self, request, pk):
+        shop = shops_visible_to(request.user).filter(pk=pk).first()
+        if shop is None:
+            raise Http404(_("No such shop."))
+        window = validated(MetricsQuerySerializer, request.query_params)
+        figures = shop_metrics(shop_id=shop.pk, since=window["since"], until=window.get("until"))
+        figures["by_day"] = handling_time_by_day(
+            shop_id=shop.pk, since=window["since"], until=window.get("until")
+        )
+        figures.update(shop=shop.code, shop_id=shop.pk)
+        return Response(ShopMetricsSerializer(figures).data)
+
+
+# -- health --------------------------------------------------------------------------------
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """For load balancers and the benchmark: 200 when the database answers, else 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any database failure means "not healthy", never a 500 page
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
