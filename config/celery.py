@@ -1,4 +1,14 @@
-"""The Celery app: settings from Django under the CELERY_ namespace, tasks autodiscovered."""
+"""The Celery app: settings from Django under the CELERY_ namespace, tasks autodiscovered, and
+the beat schedule of the periodic jobs (§4 sweeps, §7 review target, §10 re-send).
+
+The schedule is declared here, in code. Beat runs django-celery-beat's DatabaseScheduler, which
+copies these entries into PeriodicTask rows (so does `manage.py setup_beat`, run at deploy
+time): operations see them in the admin and can pause one there; a pause survives restarts
+and deploys, because the copy never touches `enabled`.
+
+Run exactly ONE beat process per deployment (Procfile `beat`, or `worker -B` on one machine).
+Two beats would enqueue every job twice; the jobs are safe against that (concurrent sweeps
+skip each other's rows), but it doubles the work for nothing."""
 
 import os
 
@@ -9,3 +19,26 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 app = Celery("urge_tickets")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Every minute by default; tests and demos may run them more often.
+SWEEP_INTERVAL_SECONDS = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
+
+
+def _periodic(task: str) -> dict:
+    return {
+        "task": task,
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        # A run left queued past the next one is dropped (a worker down for an hour then runs
+        # each job once, not sixty times): every run sweeps everything that is due anyway.
+        "options": {"expire_seconds": max(SWEEP_INTERVAL_SECONDS - 5, 1)},
+    }
+
+
+BEAT_SCHEDULE = {
+    "sweep reply timeouts": _periodic("tickets.tasks.sweep_reply_timeouts"),
+    "sweep buyer silence": _periodic("tickets.tasks.sweep_buyer_silence"),
+    "sweep missed ship dates": _periodic("tickets.tasks.sweep_missed_ship_dates"),
+    "flag complaints past review target": _periodic("complaints.tasks.sweep_review_overdue"),
+    "re-send undelivered buyer messages": _periodic("tickets.tasks.deliver_buyer_messages"),
+}
+app.conf.beat_schedule = BEAT_SCHEDULE
