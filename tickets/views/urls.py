@@ -1,4 +1,25 @@
-"""Merchant pages under /merchant/ (§11)."""
+"""Merchant pages under /merchant/ (§11). `merchant:evidence` is linked from the admin."""
+
+from django.urls import path
+
+from . import account, complaints, dashboard, tickets
 
 app_name = "merchant"
-urlpatterns = []
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("login/", account.LoginView.as_view(), name="login"),
+    path("logout/", account.LogoutView.as_view(), name="logout"),
+    path("shop/", account.switch_shop, name="switch-shop"),
+    path("tickets/", tickets.ticket_list, name="tickets"),
+    path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket"),
+    path("tickets/<int:pk>/reply/", tickets.ticket_reply_view, name="reply"),
+    path(
+        "tickets/<int:pk>/second-handling/",
+        tickets.ticket_second_handling_view,
+        name="second-handling",
+    ),
+    path("complaints/", complaints.complaint_list, name="complaints"),
+    path("complaints/<int:pk>/", complaints.complaint_detail, name="complaint"),
+    path("complaints/<int:pk>/appeal/", complaints.complaint_appeal_view, name="appeal"),
+    path("evidence/<int:pk>/", complaints.evidence_file, name="evidence"),
+]

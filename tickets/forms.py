@@ -1,0 +1,166 @@
+"""Forms of the merchant pages. They only shape input: every rule is checked by the service
+the view calls (style rule 4), and the service's refusals come back as form errors."""
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from complaints.evidence import MAX_FILES
+from complaints.models import ComplaintKind, ComplaintState
+
+from .models import Plan, ReasonSide, ReplyReason, SecondPlan, TicketState
+
+YES_NO = [("", _("All")), ("1", _("Yes")), ("0", _("No"))]
+WINDOWS = [(7, _("7 days")), (30, _("30 days")), (90, _("90 days"))]
+
+
+def reason_label(reason: ReplyReason) -> str:
+    """The catalogue keeps a Chinese and an English label; pick the page's language."""
+    return reason.label_en if (get_language() or "").startswith("en") else reason.label
+
+
+class ReasonChoiceField(forms.ModelChoiceField):
+    """Active reasons, by code, grouped by side (seller / buyer) in the select."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=ReplyReason.objects.active(), to_field_name="code", empty_label=None, **kwargs
+        )
+
+    def label_from_instance(self, obj):
+        return reason_label(obj)
+
+
+def grouped_reason_choices(reasons):
+    groups = {side: [] for side in ReasonSide.values}
+    for reason in reasons:
+        groups[reason.side].append((reason.code, reason_label(reason)))
+    return [("", "—")] + [
+        (ReasonSide(side).label, options) for side, options in groups.items() if options
+    ]
+
+
+class TicketFilterForm(forms.Form):
+    """The ticket list's filters; invalid values are ignored rather than refused."""
+
+    SORTS = [
+        ("deadline", _("Deadline, soonest first")),
+        ("-created", _("Newest first")),
+        ("created", _("Oldest first")),
+    ]
+    q = forms.CharField(label=_("Order number"), required=False, max_length=64)
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("All"))] + TicketState.choices
+    )
+    plan = forms.ChoiceField(
+        label=_("Plan"), required=False, choices=[("", _("All"))] + Plan.choices
+    )
+    reason = forms.ChoiceField(label=_("Reason"), required=False)
+    overdue = forms.ChoiceField(label=_("Overdue"), required=False, choices=YES_NO)
+    due_within = forms.IntegerField(
+        label=_("Due within (hours)"), required=False, min_value=1, max_value=24 * 30
+    )
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
+
+    def __init__(self, *args, reasons=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", _("All"))] + [
+            (r.code, reason_label(r)) for r in reasons
+        ]
+
+
+class ComplaintFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("All"))] + ComplaintState.choices
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("All"))] + ComplaintKind.choices
+    )
+
+
+class DashboardForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label=_("Window"), required=False, choices=WINDOWS, coerce=int, empty_value=30
+    )
+    hours = forms.IntegerField(
+        label=_("Due within (hours)"), required=False, min_value=1, max_value=72
+    )
+
+
+class ReplyForm(forms.Form):
+    plan = forms.ChoiceField(label=_("Plan"), choices=Plan.choices, widget=forms.RadioSelect)
+    reason = ReasonChoiceField(label=_("Reason"))
+    ship_by = forms.DateField(
+        label=_("Ship by"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Needed for ship later and exchange agreed."),
+    )
+    note = forms.CharField(
+        label=_("Note (internal)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, today: dt.date, latest: dt.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The picker offers only allowed days; the service still checks whatever is sent.
+        self.fields["ship_by"].widget.attrs.update(min=today.isoformat(), max=latest.isoformat())
+        reasons = list(self.fields["reason"].queryset)
+        self.reasons = reasons
+        self.fields["reason"].choices = grouped_reason_choices(reasons)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("plan") == Plan.CANNOT_SHIP:
+            data["ship_by"] = None  # a stale date left in the field means nothing here
+        return data
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; their type and size are checked by the service."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class SecondHandlingForm(forms.Form):
+    plan = forms.ChoiceField(
+        label=_("Second handling"), choices=SecondPlan.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for a buyer-fault claim: what the buyer did."),
+    )
+    evidence = MultipleFileField(label=_("Evidence"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Formatted here, not at import, so that it is in the request's language.
+        self.fields["evidence"].help_text = _(
+            "1 to %(n)d files, JPEG, PNG or PDF, at most 5 MiB each."
+        ) % {"n": MAX_FILES}
+
+
+class AppealForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why the decision should be reversed"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

@@ -1,0 +1,78 @@
+"""What every merchant page shares: who may enter, which shop is current, how a domain
+error from a service is shown, and which actions a ticket allows now."""
+
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from complaints.models import ComplaintState
+
+from ..exceptions import DomainError
+from ..models import PLANS_WITH_DATE, Shop, Ticket, TicketState
+from ..services import second_handling_refusal
+
+S = TicketState
+SESSION_SHOP = "merchant_shop_id"
+PAGE_SIZE = 25
+
+
+def merchant_required(view):
+    """Logged in and staff of at least one shop. Sets `request.shops` (the user's shops) and
+    `request.shop` (the current one, remembered in the session)."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        shops = list(Shop.objects.filter(memberships__user=request.user).order_by("code"))
+        if not shops:
+            return render(request, "merchant/no_shop.html", status=403)
+        by_id = {shop.pk: shop for shop in shops}
+        current = by_id.get(request.session.get(SESSION_SHOP)) or shops[0]
+        request.shops, request.shop = shops, current
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def set_current_shop(request, shop):
+    request.session[SESSION_SHOP] = shop.pk
+    request.shop = shop
+
+
+def shop_ids(request) -> list[int]:
+    return [shop.pk for shop in request.shops]
+
+
+def form_error_from(form, error: DomainError):
+    """A service's refusal on a field becomes that field's error; anything else the form's."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def ticket_actions(ticket: Ticket, now) -> dict:
+    """The actions the ticket allows now, for links and buttons. The services check again;
+    this only decides what to offer and, where nothing is offered, why."""
+    can_reply = ticket.state == S.AWAITING_REPLY and now < ticket.reply_due_at
+    refusal = second_handling_refusal(ticket)
+    second_handling_reason = refusal[1] if refusal else None
+    can_second = refusal is None and ticket.ship_deadline is not None and now < ticket.ship_deadline
+    if refusal is None and not can_second:
+        second_handling_reason = _("The promised ship date has passed.")
+    # Only where second handling could apply is its absence worth explaining.
+    show_second_reason = not can_second and ticket.state in (S.AWAITING_BUYER, S.AGREED)
+    return {
+        "reply": can_reply,
+        "reply_overdue": ticket.state == S.AWAITING_REPLY and not can_reply,
+        "second_handling": can_second,
+        "second_handling_reason": second_handling_reason if show_second_reason else None,
+    }
+
+
+def appealable(complaint, now) -> bool:
+    return complaint.state == ComplaintState.UPHELD and complaint.appeal_window_open(now)
+
+
+def has_ship_by(plan: str) -> bool:
+    return plan in PLANS_WITH_DATE

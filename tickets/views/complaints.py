@@ -1,0 +1,129 @@
+"""Complaints of the merchant's shops (§7), with the appeal while its window is open, and the
+evidence files, served only to those who may see the ticket."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from complaints.models import Evidence
+from complaints.services import complaint_appeal
+
+from .. import roles, selectors
+from ..exceptions import DomainError, NotFound
+from ..exceptions import ValidationError as DomainValidationError
+from ..forms import AppealForm, ComplaintFilterForm
+from .common import PAGE_SIZE, appealable, merchant_required, set_current_shop, shop_ids
+
+
+def _scoped_complaints(request):
+    return selectors.complaints_visible_to(request.user).filter(
+        ticket__shop_id__in=shop_ids(request)
+    )
+
+
+@merchant_required
+def complaint_list(request):
+    now = timezone.now()
+    form = ComplaintFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.complaints_visible_to(request.user).filter(ticket__shop=request.shop)
+    if filters.get("state"):
+        qs = qs.filter(state=filters["state"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    page = Paginator(qs.order_by("-filed_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    for complaint in page:
+        complaint.can_appeal = appealable(complaint, now)
+    return render(
+        request,
+        "merchant/complaint_list.html",
+        {"form": form, "page": page, "now": now, "nav": "complaints"},
+    )
+
+
+def _render_detail(request, complaint, form, status=200):
+    now = timezone.now()
+    return render(
+        request,
+        "merchant/complaint_detail.html",
+        {
+            "complaint": complaint,
+            "ticket": complaint.ticket,
+            "evidence": complaint.evidence.all(),
+            "liability": getattr(complaint, "liability", None),
+            "can_appeal": appealable(complaint, now),
+            "form": form,
+            "now": now,
+            "nav": "complaints",
+        },
+        status=status,
+    )
+
+
+def _complaint_or_404(request, pk):
+    complaint = get_object_or_404(_scoped_complaints(request), pk=pk)
+    if complaint.ticket.shop_id != request.shop.pk:
+        set_current_shop(request, complaint.ticket.shop)
+    return complaint
+
+
+@merchant_required
+@require_GET
+def complaint_detail(request, pk):
+    complaint = _complaint_or_404(request, pk)
+    return _render_detail(request, complaint, AppealForm())
+
+
+@merchant_required
+@require_POST
+def complaint_appeal_view(request, pk):
+    complaint = _complaint_or_404(request, pk)
+    form = AppealForm(request.POST)
+    if form.is_valid():
+        try:
+            complaint_appeal(
+                complaint_id=complaint.pk, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except NotFound:
+            raise Http404 from None
+        except DomainValidationError as error:
+            form.add_error("note" if error.field == "note" else None, error.message)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("merchant:complaint", pk=complaint.pk)
+        else:
+            messages.success(request, _("Appeal sent; a reviewer will decide it."))
+            return redirect("merchant:complaint", pk=complaint.pk)
+    return _render_detail(request, complaint, form, status=400)
+
+
+@login_required
+@require_GET
+def evidence_file(request, pk):
+    """An evidence file, to merchant staff of its shop and to platform reviewers and
+    operations (the admin links here for previews). Anyone else: 404."""
+    evidence = get_object_or_404(Evidence.objects.select_related("ticket"), pk=pk)
+    user = request.user
+    if not (roles.is_platform_staff(user) or roles.is_merchant_of(user, evidence.ticket.shop_id)):
+        raise Http404
+    try:
+        handle = evidence.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        content_type=evidence.content_type,
+        # Images open in the browser; a PDF is downloaded and opened outside the site.
+        as_attachment=not evidence.is_image,
+        filename=evidence.original_name,
+    )
+    # Uploaded content: never cached by shared caches, never run as a page.
+    response["Cache-Control"] = "private, max-age=300"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

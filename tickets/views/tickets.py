@@ -1,0 +1,217 @@
+"""Ticket pages: the list, the detail, the reply form and the second-handling form."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from complaints.models import Complaint
+
+from .. import selectors
+from ..exceptions import DomainError, NotFound
+from ..exceptions import ValidationError as DomainValidationError
+from ..forms import ReplyForm, SecondHandlingForm, TicketFilterForm, reason_label
+from ..models import Plan, ReplyReason, SecondPlan, platform_today
+from ..outbox import PLAN_TEXTS
+from ..policy import stockout_terms
+from ..services import ship_by_advice, ticket_reply, ticket_second_handling
+from .common import (
+    PAGE_SIZE,
+    appealable,
+    form_error_from,
+    merchant_required,
+    set_current_shop,
+    shop_ids,
+    ticket_actions,
+)
+from .timeline import timeline_lines
+
+
+def _scoped_tickets(request):
+    """The user's shops' tickets only: another shop's ticket does not exist here (404)."""
+    return selectors.tickets_visible_to(request.user).filter(shop_id__in=shop_ids(request))
+
+
+def _ticket_or_404(request, pk):
+    ticket = get_object_or_404(_scoped_tickets(request), pk=pk)
+    if ticket.shop_id != request.shop.pk:
+        set_current_shop(request, ticket.shop)  # a link from another shop's page: follow it
+    return ticket
+
+
+@merchant_required
+def ticket_list(request):
+    now = timezone.now()
+    reasons = list(ReplyReason.objects.all())
+    form = TicketFilterForm(request.GET or None, reasons=reasons)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.with_current_deadline(
+        selectors.tickets_visible_to(request.user).filter(shop=request.shop)
+    )
+    if filters.get("q"):
+        qs = qs.filter(order__order_no__icontains=filters["q"].strip())
+    if filters.get("state"):
+        qs = qs.filter(state=filters["state"])
+    if filters.get("plan"):
+        qs = qs.filter(reply_plan=filters["plan"])
+    if filters.get("reason"):
+        qs = qs.filter(reply_reason__code=filters["reason"])
+    if filters.get("overdue") == "1":
+        qs = selectors.overdue(qs, at=now)
+    elif filters.get("overdue") == "0":
+        qs = qs.exclude(deadline__lte=now)
+    if filters.get("due_within"):
+        qs = selectors.due_within(qs, hours=filters["due_within"], at=now)
+    sort = filters.get("sort") or "deadline"
+    ordering = {
+        "deadline": [F("deadline").asc(nulls_last=True), "-created_at", "-id"],
+        "-created": ["-created_at", "-id"],
+        "created": ["created_at", "id"],
+    }[sort]
+    page = Paginator(qs.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
+    for ticket in page:
+        ticket.overdue_now = ticket.deadline is not None and ticket.deadline <= now
+    return render(
+        request,
+        "merchant/ticket_list.html",
+        {"form": form, "page": page, "now": now, "nav": "tickets", "sort": sort},
+    )
+
+
+@merchant_required
+def ticket_detail(request, pk):
+    now = timezone.now()
+    ticket = _ticket_or_404(request, pk)
+    complaints = list(
+        Complaint.objects.filter(ticket=ticket)
+        .prefetch_related("evidence")
+        .order_by("filed_at", "id")
+    )
+    for complaint in complaints:
+        complaint.can_appeal = appealable(complaint, now)
+    return render(
+        request,
+        "merchant/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "now": now,
+            "nav": "tickets",
+            "actions": ticket_actions(ticket, now),
+            "timeline": timeline_lines(selectors.ticket_timeline(ticket)),
+            "buyer_messages": ticket.messages.all(),
+            "complaints": complaints,
+            "compensations": ticket.compensations.all(),
+            "reason": reason_label(ticket.reply_reason) if ticket.reply_reason else "",
+        },
+    )
+
+
+def _reply_bounds(ticket, now):
+    today = platform_today(now)
+    cap = ticket.policy.ship_later_cap(is_fresh=ticket.order.is_fresh)
+    return today, cap, today + dt.timedelta(days=cap)
+
+
+@merchant_required
+@require_http_methods(["GET", "POST"])
+def ticket_reply_view(request, pk):
+    now = timezone.now()
+    ticket = _ticket_or_404(request, pk)
+    actions = ticket_actions(ticket, now)
+    if not actions["reply"] and request.method == "GET":
+        messages.warning(request, _("This ticket cannot be replied to now."))
+        return redirect("merchant:ticket", pk=ticket.pk)
+    today, cap, latest = _reply_bounds(ticket, now)
+    form = ReplyForm(request.POST or None, today=today, latest=latest)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket_reply(
+                ticket_id=ticket.pk,
+                actor=request.user,
+                plan=data["plan"],
+                reason=data["reason"].code,
+                ship_by=data["ship_by"],
+                note=data["note"],
+            )
+        except NotFound:
+            raise Http404 from None
+        except DomainValidationError as error:
+            form_error_from(form, error)
+        except DomainError as error:  # the state or the deadline refused it: nothing to fix here
+            messages.error(request, error.message)
+            return redirect("merchant:ticket", pk=ticket.pk)
+        else:
+            messages.success(request, _("Reply sent to the buyer."))
+            return redirect("merchant:ticket", pk=ticket.pk)
+    return render(
+        request,
+        "merchant/reply.html",
+        {
+            "ticket": ticket,
+            "form": form,
+            "nav": "tickets",
+            "now": now,
+            "cap": cap,
+            "latest": latest,
+            "advice": ship_by_advice(cap=cap, latest=latest),
+            "reasons_json": [
+                {"code": r.code, "plans": r.allowed_plans, "buyer_text": r.buyer_text}
+                for r in form.reasons
+            ],
+            "plan_texts": PLAN_TEXTS,
+            "plans_with_date": [Plan.SHIP_LATER, Plan.EXCHANGE_AGREED],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@merchant_required
+@require_http_methods(["GET", "POST"])
+def ticket_second_handling_view(request, pk):
+    now = timezone.now()
+    ticket = _ticket_or_404(request, pk)
+    actions = ticket_actions(ticket, now)
+    terms = stockout_terms(ticket.policy, ticket.order.amount)
+    form = SecondHandlingForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket_second_handling(
+                ticket_id=ticket.pk,
+                actor=request.user,
+                plan=data["plan"],
+                note=data["note"],
+                evidence=data["evidence"],
+            )
+        except NotFound:
+            raise Http404 from None
+        except DomainValidationError as error:
+            form_error_from(form, error)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("merchant:ticket", pk=ticket.pk)
+        else:
+            if data["plan"] == SecondPlan.COMPENSATE:
+                messages.success(request, _("Compensation recorded; the buyer is told."))
+            else:
+                messages.success(request, _("Claim sent to platform review with your evidence."))
+            return redirect("merchant:ticket", pk=ticket.pk)
+    return render(
+        request,
+        "merchant/second_handling.html",
+        {
+            "ticket": ticket,
+            "form": form,
+            "nav": "tickets",
+            "actions": actions,
+            "terms": terms,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
