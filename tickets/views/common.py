@@ -60,13 +60,14 @@ def ticket_actions(ticket: Ticket, now) -> dict:
     can_second = refusal is None and ticket.ship_deadline is not None and now < ticket.ship_deadline
     if refusal is None and not can_second:
         second_handling_reason = _("The promised ship date has passed.")
-    # Only where second handling could apply is its absence worth explaining.
-    show_second_reason = not can_second and ticket.state in (S.AWAITING_BUYER, S.AGREED)
+    # On the ticket page, the absence is explained only where second handling could apply.
+    explain = not can_second and ticket.state in (S.AWAITING_BUYER, S.AGREED)
     return {
         "reply": can_reply,
         "reply_overdue": ticket.state == S.AWAITING_REPLY and not can_reply,
         "second_handling": can_second,
-        "second_handling_reason": second_handling_reason if show_second_reason else None,
+        "second_handling_reason": None if can_second else second_handling_reason,
+        "explain_second_handling": explain,
     }
 
 

@@ -1,0 +1,118 @@
+"""Complaints of the merchant's shops (§7) and the appeal while its window is open."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from complaints import services as complaint_services
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def upheld(*, reviewer, **kwargs):
+    ticket, complaint = factories.in_review(reviewer=reviewer, **kwargs)
+    complaint_services.complaint_uphold(
+        complaint_id=complaint.pk, reviewer=reviewer, note="late again"
+    )
+    complaint.refresh_from_db()
+    return complaint
+
+
+def detail(complaint):
+    return reverse("merchant:complaint", args=[complaint.pk])
+
+
+def appeal(complaint):
+    return reverse("merchant:appeal", args=[complaint.pk])
+
+
+def test_list_is_scoped_and_filtered(merchant_client, shop, reviewer):
+    pending = factories.replied(shop=shop, plan="cannot_ship").complaints.get()
+    decided = upheld(reviewer=reviewer, shop=shop)
+    foreign = factories.replied(plan="cannot_ship").complaints.get()
+    response = merchant_client.get(reverse("merchant:complaints"))
+    listed = [c.pk for c in response.context["page"]]
+    assert set(listed) == {pending.pk, decided.pk}
+    assert foreign.pk not in listed
+    upheld_only = merchant_client.get(reverse("merchant:complaints"), {"state": "upheld"})
+    assert [c.pk for c in upheld_only.context["page"]] == [decided.pk]
+    assert merchant_client.get(reverse("merchant:complaints"), {"kind": "x"}).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_list_query_count_is_bounded(merchant_client, shop, rows, django_assert_max_num_queries):
+    for _ in range(rows):
+        factories.replied(shop=shop, plan="cannot_ship")
+    with django_assert_max_num_queries(8):
+        response = merchant_client.get(reverse("merchant:complaints"))
+    assert len(response.context["page"]) == min(rows, 25)
+
+
+def test_detail_shows_the_decision_and_appeal_form(merchant_client, shop, reviewer):
+    complaint = upheld(reviewer=reviewer, shop=shop)
+    response = merchant_client.get(detail(complaint))
+    assert response.status_code == 200
+    assert response.context["can_appeal"] is True
+    assert b"late again" in response.content
+    assert appeal(complaint).encode() in response.content
+    assert response.context["liability"].points == 3
+
+
+def test_appeal_within_the_window(merchant_client, shop, reviewer):
+    complaint = upheld(reviewer=reviewer, shop=shop)
+    response = merchant_client.post(appeal(complaint), {"note": "It shipped on time: waybill"})
+    assert response.status_code == 302
+    complaint.refresh_from_db()
+    assert complaint.state == "appealed"
+    page = merchant_client.get(response["Location"])
+    assert b"Appeal sent" in page.content
+    assert b"waiting for a reviewer" in page.content
+
+
+def test_appeal_needs_a_note(merchant_client, shop, reviewer):
+    complaint = upheld(reviewer=reviewer, shop=shop)
+    response = merchant_client.post(appeal(complaint), {"note": "   "})
+    assert response.status_code == 400
+    assert response.context["form"].errors["note"]
+    complaint.refresh_from_db()
+    assert complaint.state == "upheld"
+
+
+def test_appeal_after_the_window_is_refused(merchant_client, merchant, shop, reviewer):
+    complaint = upheld(reviewer=reviewer, shop=shop)
+    with time_machine.travel(complaint.appeal_due_at + dt.timedelta(seconds=1), tick=False):
+        merchant_client.force_login(merchant)  # the first session expired meanwhile
+        page = merchant_client.get(detail(complaint))
+        assert page.context["can_appeal"] is False
+        assert b"The appeal window closed at" in page.content
+        response = merchant_client.post(appeal(complaint), {"note": "late"})
+        follow = merchant_client.get(response["Location"])
+    assert b"The appeal window closed at" in follow.content
+    complaint.refresh_from_db()
+    assert complaint.state == "upheld"
+
+
+def test_appeal_of_a_pending_complaint_is_refused(merchant_client, shop):
+    complaint = factories.replied(shop=shop, plan="cannot_ship").complaints.get()
+    page = merchant_client.get(detail(complaint))
+    assert b"Only an upheld complaint can be appealed" in page.content
+    response = merchant_client.post(appeal(complaint), {"note": "why"})
+    assert response.status_code == 302
+    follow = merchant_client.get(response["Location"])
+    assert b"Only an upheld complaint can be appealed; this one is" in follow.content
+
+
+def test_appeal_is_post_only(merchant_client, shop):
+    complaint = factories.replied(shop=shop, plan="cannot_ship").complaints.get()
+    assert merchant_client.get(appeal(complaint)).status_code == 405
+
+
+def test_foreign_complaint_is_404(merchant_client, reviewer):
+    foreign = upheld(reviewer=reviewer)
+    assert merchant_client.get(detail(foreign)).status_code == 404
+    assert merchant_client.post(appeal(foreign), {"note": "mine?"}).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.state == "upheld"
