@@ -601,7 +601,8 @@ def shop_rollout_percentage(*, percentage: Decimal | int, platform: str | None =
         percentage = Decimal(str(percentage))
     except InvalidOperation:
         raise ValidationError(_("A percentage from 0 to 100."), field="percentage") from None
-    if not (0 <= percentage <= 100):
+    # NaN parses as a Decimal but cannot even be compared: refuse it before comparing.
+    if not percentage.is_finite() or not (0 <= percentage <= 100):
         raise ValidationError(_("A percentage from 0 to 100."), field="percentage")
     at = at or timezone.now()
     shops = Shop.objects.all() if platform is None else Shop.objects.filter(platform=platform)
