@@ -582,6 +582,9 @@ def _decide(model_admin, request, object_id):
     complaint = get_object_or_404(Complaint.objects.only("pk"), pk=object_id)
     if not model_admin.has_view_permission(request, complaint):
         return TemplateResponse(request, "admin/404.html", status=404)
+    if not model_admin.has_review_permission(request):
+        model_admin.message_user(request, _("Only reviewers decide complaints."), messages.ERROR)
+        return HttpResponseRedirect(change_url)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

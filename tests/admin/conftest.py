@@ -1,0 +1,37 @@
+import pytest
+
+from tests import factories
+
+
+def staff(user):
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
+@pytest.fixture
+def reviewer(reviewer):
+    """The root fixture's reviewer, able to log in to the admin (as seed_demo's reviewer1)."""
+    return staff(reviewer)
+
+
+@pytest.fixture
+def other_reviewer(other_reviewer):
+    return staff(other_reviewer)
+
+
+@pytest.fixture
+def ops(db):
+    return staff(factories.UserFactory(username="ops-a", groups=["operations"]))
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    client.force_login(reviewer)
+    return client
+
+
+@pytest.fixture
+def ops_client(client, ops):
+    client.force_login(ops)
+    return client
