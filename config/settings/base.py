@@ -161,6 +161,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
 )
+if CELERY_BROKER_URL == "filesystem://":
+    BROKER_DIR.mkdir(parents=True, exist_ok=True)  # the transport does not create it
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
