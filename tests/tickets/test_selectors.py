@@ -1,0 +1,149 @@
+"""§9 handling time (新灯塔「平台售后任务处理时长」): per ticket, first merchant action (reply,
+second handling or settlement) minus creation, or until now with none; per shop over a window:
+count, mean, median, p90, timeouts, complaints, upheld and upheld rate."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from complaints import services as cs
+from tests import factories as f
+from tickets import services
+from tickets.models import platform_today
+from tickets.selectors import handling_seconds, handling_time_by_day, shop_metrics
+
+pytestmark = pytest.mark.django_db
+H = dt.timedelta(hours=1)
+
+
+def reply(ticket, at, plan="ship_later"):
+    services.ticket_reply(
+        ticket_id=ticket.pk,
+        actor=f.staff_of(ticket),
+        plan=plan,
+        reason="stock_shortage",
+        ship_by=None if plan == "cannot_ship" else platform_today(at) + dt.timedelta(days=3),
+        at=at,
+    )
+
+
+@pytest.fixture
+def data(reviewer):
+    """Five tickets of one shop with known handling times, and some that must not count."""
+    t0 = (timezone.now() - dt.timedelta(days=3)).replace(microsecond=0)
+    shop = f.ShopFactory()
+    f.merchant(shop=shop)
+    t1 = f.urged(shop=shop, at=t0)
+    reply(t1, t0 + 1 * H)  # 1 h
+    t2 = f.urged(shop=shop, at=t0)
+    reply(t2, t0 + 3 * H)  # 3 h
+    t3 = f.urged(shop=shop, at=t0)
+    services.order_settle(order_no=t3.order.order_no, settlement="shipped", at=t0 + 2 * H)  # 2 h
+    t4 = f.urged(shop=shop, at=t0)  # never handled: timed out, counts until `at`
+    services.ticket_reply_timeout(ticket_id=t4.pk, at=t4.reply_due_at)
+    t5 = f.urged(shop=shop, at=t0 + H)
+    reply(t5, t0 + 5 * H, plan="cannot_ship")  # 4 h; its complaint is upheld
+    complaint = t5.complaints.get()
+    cs.complaint_claim(complaint_id=complaint.pk, reviewer=reviewer, at=t0 + 6 * H)
+    cs.complaint_uphold(complaint_id=complaint.pk, reviewer=reviewer, note="n", at=t0 + 7 * H)
+
+    # Not counted: another shop's ticket, and one created before the window.
+    other = f.urged(at=t0)
+    reply(other, t0 + 20 * H)
+    f.urged(shop=shop, at=t0 - dt.timedelta(days=2))
+    return {
+        "shop": shop,
+        "t0": t0,
+        "since": t0 - dt.timedelta(days=1),
+        "tickets": [t1, t2, t3, t4, t5],
+    }
+
+
+def test_shop_metrics_on_a_known_data_set(data):
+    at = data["t0"] + 30 * H
+    m = shop_metrics(shop_id=data["shop"].pk, since=data["since"], at=at)
+    # handling seconds: 1 h, 3 h, 2 h, 30 h (no action until `at`), 4 h
+    assert m["count"] == 5
+    assert m["mean_seconds"] == pytest.approx(40 * 3600 / 5, abs=0.01)
+    assert m["median_seconds"] == pytest.approx(3 * 3600, abs=0.01)
+    # p90, linear interpolation over [1, 2, 3, 4, 30] h: 4 h + 0.6 × 26 h
+    assert m["p90_seconds"] == pytest.approx((4 + 0.6 * 26) * 3600, abs=0.01)
+    assert m["timeouts"] == 1
+    assert m["complaints"] == 2
+    assert m["upheld"] == 1
+    assert m["upheld_rate"] == pytest.approx(0.5)
+
+
+def test_a_ticket_with_no_action_counts_until_now(data):
+    now = data["t0"] + 40 * H
+    with time_machine.travel(now, tick=False):
+        m = shop_metrics(shop_id=data["shop"].pk, since=data["since"])
+        t4 = data["tickets"][3]
+        t4.refresh_from_db()
+        assert handling_seconds(t4) == pytest.approx(40 * 3600)
+    assert m["mean_seconds"] == pytest.approx((1 + 3 + 2 + 40 + 4) * 3600 / 5, abs=0.01)
+
+
+def test_a_timed_out_ticket_settled_later_counts_until_the_settlement(data):
+    t4 = data["tickets"][3]
+    services.order_settle(order_no=t4.order.order_no, settlement="refunded", at=data["t0"] + 26 * H)
+    m = shop_metrics(shop_id=data["shop"].pk, since=data["since"], at=data["t0"] + 50 * H)
+    assert m["mean_seconds"] == pytest.approx((1 + 3 + 2 + 26 + 4) * 3600 / 5, abs=0.01)
+    assert m["timeouts"] == 1
+
+
+def test_shop_metrics_window_end_is_exclusive(data):
+    t0 = data["t0"]
+    m = shop_metrics(shop_id=data["shop"].pk, since=data["since"], until=t0 + H, at=t0 + 30 * H)
+    assert m["count"] == 4  # t5 was created at t0 + 1 h
+    assert m["upheld"] == 0 and m["complaints"] == 1
+
+
+def test_shop_metrics_with_no_tickets():
+    shop = f.ShopFactory()
+    m = shop_metrics(shop_id=shop.pk, since=timezone.now() - dt.timedelta(days=30))
+    assert m["count"] == 0
+    assert m["mean_seconds"] is None and m["median_seconds"] is None
+    assert m["p90_seconds"] is None
+    assert (m["timeouts"], m["complaints"], m["upheld"], m["upheld_rate"]) == (0, 0, 0, None)
+
+
+def test_an_overturned_complaint_no_longer_counts_as_upheld(data, reviewer):
+    complaint = data["tickets"][4].complaints.get()
+    t0 = data["t0"]
+    cs.complaint_appeal(
+        complaint_id=complaint.pk,
+        actor=f.staff_of(complaint.ticket),
+        note="we shipped",
+        at=t0 + 8 * H,
+    )
+    m = shop_metrics(shop_id=data["shop"].pk, since=data["since"], at=t0 + 30 * H)
+    assert m["upheld"] == 1  # appealed still counts until decided
+    cs.complaint_grant_appeal(
+        complaint_id=complaint.pk, reviewer=reviewer, note="ok", at=t0 + 9 * H
+    )
+    m = shop_metrics(shop_id=data["shop"].pk, since=data["since"], at=t0 + 30 * H)
+    assert m["upheld"] == 0
+
+
+def test_handling_time_by_day_fills_empty_days(reviewer):
+    # Days are Shanghai days: 17:00 UTC is already the next day there.
+    d1 = dt.datetime(2026, 8, 1, 2, 0, tzinfo=dt.UTC)  # 1 Aug in Shanghai
+    d3 = dt.datetime(2026, 8, 2, 17, 0, tzinfo=dt.UTC)  # 3 Aug in Shanghai
+    shop = f.ShopFactory()
+    f.merchant(shop=shop)
+    a = f.urged(shop=shop, at=d1)
+    reply(a, d1 + 2 * H)
+    b = f.urged(shop=shop, at=d3)
+    reply(b, d3 + 4 * H)
+    rows = handling_time_by_day(shop_id=shop.pk, since=d1 - H, until=d3 + 6 * H, at=d3 + 6 * H)
+    assert [(r["day"], r["count"]) for r in rows] == [
+        (dt.date(2026, 8, 1), 1),
+        (dt.date(2026, 8, 2), 0),
+        (dt.date(2026, 8, 3), 1),
+    ]
+    assert rows[0]["mean_seconds"] == pytest.approx(2 * 3600, abs=0.01)
+    assert rows[1]["mean_seconds"] is None
+    assert rows[2]["mean_seconds"] == pytest.approx(4 * 3600, abs=0.01)
