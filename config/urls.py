@@ -12,3 +12,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", RedirectView.as_view(url="/merchant/", permanent=False)),
 ]
+
+# JSON 404s under /api/ (for URLs that match no route, e.g. a negative id).
+handler404 = "tickets.api.views.not_found"

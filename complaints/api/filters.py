@@ -3,15 +3,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tickets.api.filters import IdFilter
+
 from ..models import OPEN_STATES, Complaint, ComplaintKind, ComplaintState
 
 
 class ComplaintFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=ComplaintState.choices)
     kind = django_filters.MultipleChoiceFilter(choices=ComplaintKind.choices)
-    shop = django_filters.NumberFilter(field_name="ticket__shop_id", help_text=_("The shop's id."))
+    shop = IdFilter(field_name="ticket__shop_id", help_text=_("The shop's id."))
     shop_code = django_filters.CharFilter(field_name="ticket__shop__code")
-    ticket = django_filters.NumberFilter(field_name="ticket_id")
+    ticket = IdFilter(field_name="ticket_id")
     filed = django_filters.IsoDateTimeFromToRangeFilter(
         field_name="filed_at", help_text=_("filed_after / filed_before: ISO 8601 instants.")
     )

@@ -1,6 +1,7 @@
 """List filters (django-filter): state, shop, created range, overdue, and a few more."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -8,9 +9,20 @@ from django.utils.translation import gettext_lazy as _
 from ..models import BuyerMessage, MessageKind, Plan, Ticket, TicketState
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a positive integer that fits the database's bigint (else 400, never a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class TicketFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=TicketState.choices)
-    shop = django_filters.NumberFilter(field_name="shop_id", help_text=_("The shop's id."))
+    shop = IdFilter(field_name="shop_id", help_text=_("The shop's id."))
     shop_code = django_filters.CharFilter(field_name="shop__code", help_text=_("The shop's code."))
     order_no = django_filters.CharFilter(field_name="order__order_no")
     reply_plan = django_filters.ChoiceFilter(choices=Plan.choices)
@@ -37,6 +49,7 @@ class TicketFilter(django_filters.FilterSet):
 
 class BuyerMessageFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=MessageKind.choices)
+    ticket = IdFilter(field_name="ticket_id")
     created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
 
     class Meta:

@@ -106,6 +106,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=False,
+    pattern=r"^[!-~]{1,255}$",
     description=(
         "Any unique string (1–255 visible ASCII characters, e.g. a UUID). Repeating the request "
         "with the same key within 24 hours returns the first successful response (with header "

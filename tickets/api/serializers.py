@@ -26,6 +26,17 @@ from ..models import (
 from ..selectors import ticket_timeline
 from ..services import second_handling_refusal
 
+
+class OptionalChoiceField(serializers.ChoiceField):
+    """A choice that is not made yet: stored as "", shown as null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 # -- orders (the order system) -------------------------------------------------------------
 
 
@@ -216,7 +227,10 @@ class TicketSerializer(serializers.ModelSerializer):
     shop_name = serializers.CharField(source="shop.name", read_only=True)
     buyer = serializers.SlugRelatedField(slug_field="username", read_only=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
-    reply_reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    reply_reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    reply_plan = OptionalChoiceField(choices=Plan.choices)
+    second_handling_plan = OptionalChoiceField(choices=SecondPlan.choices)
+    settlement = OptionalChoiceField(choices=Settlement.choices)
     deadline = serializers.DateTimeField(
         source="current_deadline",
         read_only=True,
