@@ -35,3 +35,9 @@ def reviewer_client(client, reviewer):
 def ops_client(client, ops):
     client.force_login(ops)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assertions read the English source strings; zh-hans is checked by its own test."""
+    settings.LANGUAGE_CODE = "en"
