@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from tests import factories
 
@@ -9,3 +10,10 @@ def evidence_root(monkeypatch, tmp_path):
     root = tmp_path / "evidence"
     factories.isolate_evidence_storage(monkeypatch, root)
     return root
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Rule tests read the source (English) messages; the Chinese ones are checked apart."""
+    with translation.override("en"):
+        yield

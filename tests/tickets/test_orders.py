@@ -124,3 +124,18 @@ def test_an_order_cannot_move_to_another_buyer(shop):
     assert (order.buyer.username, order.amount) == ("buyer-x", Decimal("88.50"))
     # Refused as a whole: the other buyer is not created on the way.
     assert not User.objects.filter(username="someone-else").exists()
+
+
+@pytest.mark.parametrize("amount", ["10000000000", "10000000000.00", "1e12"])
+def test_upsert_with_an_amount_too_large_for_the_column_is_refused_as_too_large(shop, amount):
+    with pytest.raises(ValidationError) as error:
+        upsert(amount=amount)
+    assert error.value.field == "amount"
+    assert "decimal places" not in error.value.message  # the problem is the size, not the cents
+    assert not Order.objects.exists()
+
+
+def test_upsert_accepts_the_largest_amount_the_column_holds(shop):
+    order, _ = upsert(amount="9999999999.99")
+    order.refresh_from_db()
+    assert order.amount == Decimal("9999999999.99")

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from complaints.models import ComplaintKind, ComplaintState
 from tests import factories as f
@@ -388,3 +388,13 @@ def test_second_reply_is_refused():
     with pytest.raises(InvalidTransition):
         reply(ticket)
     assert f.footprint(ticket) == before
+
+
+def test_the_ship_by_advice_is_given_in_the_users_language():
+    ticket = f.urged()
+    at = timezone.now()
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        reply(ticket, days=31, at=at)
+    message = error.value.message
+    assert (platform_today(at) + dt.timedelta(days=30)).isoformat() in message
+    assert "预售" in message and "退款" in message and "无法发货" in message

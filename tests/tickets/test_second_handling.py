@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from complaints import services as cs
 from complaints.evidence import MAX_BYTES, EvidenceTooLarge
@@ -307,3 +307,12 @@ def test_one_bad_file_among_good_ones_stores_nothing(evidence_root):
         claim(ticket, files)
     assert f.footprint(ticket) == before
     assert f.stored_files(evidence_root) == []
+
+
+def test_the_replied_before_sentence_is_given_in_the_users_language():
+    shop = f.ShopFactory()
+    ticket = f.agreed(shop=shop)
+    services.shop_enable_second_handling(shops=[shop], at=ticket.replied_at + US)
+    with translation.override("zh-hans"), pytest.raises(InvalidTransition) as error:
+        second(ticket, "compensate")
+    assert "请与买家协商解决" in error.value.message
