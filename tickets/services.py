@@ -85,8 +85,10 @@ def parse_amount(value) -> Decimal:
         raise ValidationError(_("Enter the amount as a decimal in yuan."), field="amount") from None
     if not amount.is_finite() or amount < 0:
         raise ValidationError(_("The amount must be zero or more."), field="amount")
-    if amount.as_tuple().exponent < -2 or amount >= Decimal("1e10"):
+    if amount.as_tuple().exponent < -2:
         raise ValidationError(_("The amount has at most two decimal places."), field="amount")
+    if amount >= Decimal("1e10"):  # the column holds 12 digits, 2 of them cents
+        raise ValidationError(_("The amount is too large."), field="amount")
     return amount.quantize(Decimal("0.01"))
 
 
