@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -47,3 +49,18 @@ def as_reviewer(reviewer):
 @pytest.fixture
 def as_order_system(order_system):
     return client_for(order_system)
+
+
+def ship_by(days: int = 5) -> str:
+    from django.utils import timezone
+
+    from tickets.models import platform_today
+
+    return (platform_today(timezone.now()) + dt.timedelta(days=days)).isoformat()
+
+
+def open_second_handling(shop, *, since=None):
+    from django.utils import timezone
+
+    shop.second_handling_since = since or timezone.now() - dt.timedelta(days=1)
+    shop.save(update_fields=["second_handling_since"])
