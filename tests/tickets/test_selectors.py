@@ -147,3 +147,52 @@ def test_handling_time_by_day_fills_empty_days(reviewer):
     assert rows[0]["mean_seconds"] == pytest.approx(2 * 3600, abs=0.01)
     assert rows[1]["mean_seconds"] is None
     assert rows[2]["mean_seconds"] == pytest.approx(4 * 3600, abs=0.01)
+
+
+# -- scoping (§3) and deadlines --------------------------------------------------------------
+
+
+def test_tickets_visible_to_each_actor(reviewer):
+    from tickets.selectors import tickets_visible_to
+
+    mine = f.urged()
+    theirs = f.urged()
+    merchant = f.staff_of(mine)
+    assert set(tickets_visible_to(merchant)) == {mine}
+    assert set(tickets_visible_to(mine.buyer)) == {mine}
+    assert set(tickets_visible_to(reviewer)) == {mine, theirs}
+    assert set(tickets_visible_to(f.UserFactory())) == set()
+    assert set(tickets_visible_to(None)) == set()
+
+
+def test_complaints_visible_to_each_actor(reviewer):
+    from tickets.selectors import complaints_visible_to
+
+    mine = f.ticket_in("platform_review")
+    theirs = f.ticket_in("platform_review")
+    merchant = f.staff_of(mine)
+    assert set(complaints_visible_to(merchant)) == set(mine.complaints.all())
+    assert set(complaints_visible_to(mine.buyer)) == set()  # buyers see no complaints
+    assert set(complaints_visible_to(reviewer)) == {
+        *mine.complaints.all(),
+        *theirs.complaints.all(),
+    }
+
+
+def test_overdue_and_due_within_follow_the_current_deadline():
+    from tickets.models import Ticket
+    from tickets.selectors import due_within, overdue
+
+    ticket = f.urged()
+    qs = Ticket.objects.filter(pk=ticket.pk)
+    due = ticket.reply_due_at
+    assert not overdue(qs, at=due - dt.timedelta(microseconds=1)).exists()
+    assert overdue(qs, at=due).exists()
+    assert ticket.is_overdue(due) and not ticket.is_overdue(due - dt.timedelta(microseconds=1))
+    assert due_within(qs, hours=1, at=due - H).exists()
+    assert not due_within(qs, hours=1, at=due - 2 * H).exists()
+    # In platform review nothing is waited on: never overdue.
+    review = f.ticket_in("platform_review")
+    assert review.current_deadline is None
+    far = timezone.now() + dt.timedelta(days=400)
+    assert not overdue(Ticket.objects.filter(pk=review.pk), at=far).exists()
