@@ -140,3 +140,46 @@ def test_publishing_bad_numbers_is_refused(numbers, field):
 def test_publishing_for_an_unknown_platform_is_refused():
     with pytest.raises(ValidationError):
         services.policy_publish(platform="jd")
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        {"reply_window": dt.timedelta(0)},
+        {"reply_window": -HOUR},
+        {"buyer_window": dt.timedelta(0)},
+        {"review_target": -HOUR},
+        {"appeal_window": dt.timedelta(0)},
+        {"points_per_yuan": 0, "payout": "tmall_points"},
+    ],
+)
+def test_publishing_a_policy_that_cannot_work_is_refused(numbers):
+    """A zero or negative window would make every urge break the reply_due_at constraint (or
+    every deadline due at once); Tmall points at 0 per yuan would pay nothing."""
+    platform = Platform.TMALL if numbers.get("payout") == "tmall_points" else Platform.TAOBAO
+    with time_machine.travel(T0, tick=False), pytest.raises(ValidationError):
+        services.policy_publish(platform=platform, **numbers)
+    assert Policy.objects.filter(platform=platform).count() == 1
+
+
+def test_an_open_ticket_is_compensated_by_its_own_version(reviewer):
+    from complaints import services as cs
+    from complaints.models import Compensation
+
+    with time_machine.travel(T0, tick=False):
+        old = f.ticket_in("platform_review", amount=Decimal("200.00"))
+    with time_machine.travel(T0 + HOUR, tick=False):
+        services.policy_publish(
+            platform=Platform.TAOBAO,
+            late_rate=Decimal("0.10"),
+            late_max=Decimal("100.00"),
+            points_per_upheld=6,
+            appeal_window=dt.timedelta(days=7),
+        )
+        complaint = old.complaints.get()
+        cs.complaint_claim(complaint_id=complaint.pk, reviewer=reviewer)
+        cs.complaint_uphold(complaint_id=complaint.pk, reviewer=reviewer, note="late")
+        complaint.refresh_from_db()
+    assert Compensation.objects.get(ticket=old).amount == Decimal("10.00")  # v1: 5 %
+    assert complaint.liability.points == 3
+    assert complaint.appeal_due_at == T0 + HOUR + dt.timedelta(days=30)
