@@ -27,6 +27,7 @@ from .models import (
     PLATFORM_TZ,
     MessageKind,
     Order,
+    Payout,
     Plan,
     Platform,
     Policy,
@@ -568,6 +569,15 @@ def policy_publish(*, platform: str, actor=None, effective_from=None, note: str 
     except DjangoValidationError as error:
         field, messages = next(iter(error.message_dict.items()))
         raise ValidationError(" ".join(messages), field=field) from None
+    # A window of zero or less would make every deadline due at once (and every urge break
+    # the reply_due_at constraint); points at 0 per yuan would pay nothing.
+    for name in ("reply_window", "buyer_window", "review_target", "appeal_window"):
+        if getattr(policy, name) <= dt.timedelta(0):
+            raise ValidationError(_("A window must be longer than zero."), field=name)
+    if policy.payout == Payout.TMALL_POINTS and policy.points_per_yuan < 1:
+        raise ValidationError(
+            _("Paying in Tmall points needs at least one point per yuan."), field="points_per_yuan"
+        )
     policy.save()
     return policy
 
