@@ -359,7 +359,8 @@ def ticket_reply(
             "ship_by": ship_by and ship_by.isoformat(),
         },
         plan=PLAN_TEXTS[plan],
-        reason_text=reason_obj.buyer_text,
+        # The ship-by sentence starts with its own "。"; avoid "。。" after the reason's text.
+        reason_text=reason_obj.buyer_text.rstrip("。") if ship_by_text else reason_obj.buyer_text,
         ship_by_text=ship_by_text,
     )
     if plan == Plan.CANNOT_SHIP:
