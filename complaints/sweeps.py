@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 
 
-def file_complaints(tickets: models.QuerySet, *, kind: str, at) -> int:
+def file_complaints(tickets: models.QuerySet, *, kind: str, at) -> list[int]:
     """代客发起投诉 for every ticket of `tickets`, as `complaint_file` does for one: the complaint
     (review target = filed + the ticket's policy `review_target`), its `file` audit row by the
     system, and the buyer's message. Runs inside the sweep's transaction; the unique
@@ -35,7 +35,9 @@ def file_complaints(tickets: models.QuerySet, *, kind: str, at) -> int:
             output_field=models.DateTimeField(),
         ),
     )
-    complaints = Complaint.objects.filter(ticket__in=tickets.values("pk"), kind=kind)
+    # The new rows by primary key: their statistics may not know them yet (a burst into a
+    # quiet table), and a lookup by id never needs them.
+    complaints = Complaint.objects.filter(pk__in=filed)
     log_creations(
         complaints,
         transition="file",

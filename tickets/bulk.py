@@ -18,10 +18,11 @@ from .audit import dump_payload
 from .models import BuyerMessage
 
 
-def insert_select(model, rows: models.QuerySet, **columns) -> int:
-    """`INSERT INTO model (...) SELECT ... FROM rows`: one statement for the whole set.
-    `columns` maps a field name of `model` to an expression over `rows`' model; every other
-    column (except an auto primary key) gets the field's default. Returns the rows inserted."""
+def insert_select(model, rows: models.QuerySet, **columns) -> list:
+    """`INSERT INTO model (...) SELECT ... FROM rows RETURNING pk`: one statement for the whole
+    set. `columns` maps a field name of `model` to an expression over `rows`' model; every
+    other column (except an auto primary key) gets the field's default. Returns the new
+    primary keys (PostgreSQL and SQLite ≥ 3.35 both return them), in insertion order."""
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
     unknown = set(columns) - {f.name for f in fields} - {f.attname for f in fields}
     if unknown:
@@ -38,9 +39,10 @@ def insert_select(model, rows: models.QuerySet, **columns) -> int:
     sql, params = query.sql_with_params()
     quote = connection.ops.quote_name
     column_list = ", ".join(quote(f.column) for f in fields)
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({column_list}) {sql}", params)
-        return cursor.rowcount
+        cursor.execute(f"INSERT INTO {table} ({column_list}) {sql} RETURNING {pk}", params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def text_template(template: str, **parts):
@@ -105,7 +107,7 @@ def _as_text(expression):
 
 def log_transitions(
     rows: models.QuerySet, *, transition: str, target: str, at, by=None, payload=None
-) -> int:
+) -> list:
     """The django-fsm-log rows a transition of each object in `rows` writes (the source state
     is read from the row, so call this before the state changes)."""
     return insert_select(
@@ -124,7 +126,7 @@ def log_transitions(
 
 def log_creations(
     rows: models.QuerySet, *, transition: str, state: str, at, by=None, description
-) -> int:
+) -> list:
     """The rows `audit.log_creation` writes, for every object in `rows`."""
     return insert_select(
         StateLog,
@@ -142,7 +144,7 @@ def log_creations(
 
 def message_buyers(
     rows: models.QuerySet, *, ticket: str, kind: str, at, text, payload: dict
-) -> int:
+) -> list:
     """The outbox rows `outbox.message_buyer` writes, one per row of `rows`. `ticket` is the
     path from `rows`' model to the ticket ("pk" for tickets, "ticket" for complaints); `text`
     and the values of `payload` are expressions over `rows` (see `text_template`)."""
