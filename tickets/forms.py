@@ -91,7 +91,9 @@ class DashboardForm(forms.Form):
 
 class ReplyForm(forms.Form):
     plan = forms.ChoiceField(label=_("Plan"), choices=Plan.choices, widget=forms.RadioSelect)
-    reason = ReasonChoiceField(label=_("Reason"))
+    reason = ReasonChoiceField(
+        label=_("Reason"), help_text=_("Only the reasons that go with the chosen plan are offered.")
+    )
     ship_by = forms.DateField(
         label=_("Ship by"),
         required=False,

@@ -13,7 +13,7 @@
       datasets: [
         {
           type: "line", label: canvas.dataset.labelHours, data: data.mean_hours, yAxisID: "hours",
-          borderColor: "#ff5000", backgroundColor: "#ff5000", tension: 0.3, spanGaps: true,
+          borderColor: "#ff5000", backgroundColor: "#ff5000", cubicInterpolationMode: "monotone", spanGaps: true,
           pointRadius: 3, borderWidth: 2, order: 1
         },
         {

@@ -54,7 +54,8 @@
       shipText = p === "ship_later" ? "。预计 " + shipBy.value + " 前发货" : "。换货预计 " + shipBy.value + " 前发出";
     }
     preview.textContent = form.dataset.messageTemplate
-      .replace("{plan}", planTexts[p]).replace("{reason_text}", reason.buyer_text)
+      .replace("{plan}", planTexts[p])
+      .replace("{reason_text}", shipText ? reason.buyer_text.replace(/。$/, "") : reason.buyer_text)
       .replace("{ship_by_text}", shipText);
     preview.classList.add("ready");
   }

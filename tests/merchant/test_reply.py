@@ -65,6 +65,9 @@ def test_ship_later_reply_moves_the_ticket(merchant_client, shop):
     assert ticket.ship_by == ship_by
     page = merchant_client.get(response["Location"])
     assert b"Reply sent to the buyer." in page.content
+    message = ticket.messages.get(kind="reply").text
+    assert message.startswith("商家回复：后续可发。原因：商品暂时缺货，商家正在加急补货。预计")
+    assert "。。" not in message
 
 
 def test_exchange_agreed_reply(merchant_client, shop):
