@@ -551,6 +551,7 @@ def review_context(request, complaint: Complaint, model_admin) -> dict:
         "age": age_text(complaint.filed_at, now),
         "past_target": complaint.is_past_review_target(now),
         "terms": terms,
+        "late_rate_percent": f"{policy.late_rate * 100:g}%",
         "preview_points": preview_points,
         "compensated_before": preview_points == 0,
         "liability": liability,

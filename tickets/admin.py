@@ -5,6 +5,7 @@ services, so every record of this module is read-only except the data operations
 (reasons, new policy versions, rollout schedules, enabling shops)."""
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import (
@@ -888,6 +889,12 @@ class ReplyReasonAdmin(admin.ModelAdmin):
 
 
 # -- the audit log (django-fsm-log), read-only ---------------------------------------------
+
+
+# django-fsm-log's model has English-only names; the admin reads better with ours.
+StateLog._meta.verbose_name = gettext_lazy("transition")
+StateLog._meta.verbose_name_plural = gettext_lazy("timeline")
+apps.get_app_config("django_fsm_log").verbose_name = gettext_lazy("Timeline")
 
 
 @admin.register(StateLog)
