@@ -436,3 +436,11 @@ def test_complaint_service_outside_its_source_states_is_refused(call, state, rev
     assert f.footprint(complaint.ticket) == before
     complaint.refresh_from_db()
     assert complaint.state == state
+
+
+def test_the_appeal_window_is_open_until_appeal_due_at(reviewer):
+    complaint = complaint_in(C.UPHELD, reviewer=reviewer)
+    assert complaint.appeal_window_open(complaint.appeal_due_at - US)
+    assert not complaint.appeal_window_open(complaint.appeal_due_at)
+    dismissed = complaint_in(C.DISMISSED, reviewer=reviewer)
+    assert not dismissed.appeal_window_open(timezone.now())

@@ -398,3 +398,23 @@ def test_the_ship_by_advice_is_given_in_the_users_language():
     message = error.value.message
     assert (platform_today(at) + dt.timedelta(days=30)).isoformat() in message
     assert "预售" in message and "退款" in message and "无法发货" in message
+
+
+def test_a_used_reason_cannot_be_hard_deleted_and_deactivating_it_keeps_old_replies():
+    from django.db.models import ProtectedError
+
+    ticket = reply(f.urged(), reason="force_majeure")
+    reason = ReplyReason.objects.get(code="force_majeure")
+    with pytest.raises(ProtectedError):
+        reason.delete()
+    ReplyReason.objects.filter(pk=reason.pk).update(is_active=False)
+    ticket.refresh_from_db()
+    assert ticket.reply_reason == reason
+
+
+def test_a_merchant_staffing_two_shops_replies_in_both():
+    first, second = f.urged(), f.urged()
+    staff = f.staff_of(first)
+    f.ShopMembership.objects.create(user=staff, shop=second.shop)
+    assert reply(first, actor=staff).state == S.AWAITING_BUYER
+    assert reply(second, actor=staff).state == S.AWAITING_BUYER
