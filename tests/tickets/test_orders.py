@@ -139,3 +139,13 @@ def test_upsert_accepts_the_largest_amount_the_column_holds(shop):
     order, _ = upsert(amount="9999999999.99")
     order.refresh_from_db()
     assert order.amount == Decimal("9999999999.99")
+
+
+@pytest.mark.parametrize("is_fresh", [None, "yes", "false", 1, 0])
+def test_upsert_with_a_freshness_that_is_not_true_or_false_is_refused(shop, is_fresh):
+    # None used to reach the database's NOT NULL, which the service mistook for a concurrent
+    # create and answered with Order.DoesNotExist (a 500); strings raised Django's own error.
+    with pytest.raises(ValidationError) as error:
+        upsert(is_fresh=is_fresh)
+    assert error.value.field == "is_fresh"
+    assert not Order.objects.exists()
