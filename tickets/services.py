@@ -106,6 +106,10 @@ def order_upsert(
             _("An order number is 1 to 64 letters, digits, '-' or '_'."), field="order_no"
         )
     amount = parse_amount(amount)
+    # Anything else would reach the column (None: a NOT NULL error mistaken below for a
+    # concurrent create; strings: Django's own error).
+    if not isinstance(is_fresh, bool):
+        raise ValidationError(_("is_fresh is true or false."), field="is_fresh")
     shop = Shop.objects.filter(code=shop_code).first()
     if shop is None:
         raise ValidationError(_("No shop with this code."), field="shop")
