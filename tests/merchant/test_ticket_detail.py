@@ -108,3 +108,14 @@ def test_detail_query_count_is_bounded(merchant_client, rolled_out, django_asser
     )
     with django_assert_max_num_queries(16):
         assert merchant_client.get(url(ticket)).status_code == 200
+
+
+def test_past_ship_date_says_what_happens_next(merchant_client, shop):
+    import time_machine
+
+    ticket = factories.agreed(shop=shop, days=0)
+    with time_machine.travel(ticket.ship_deadline + dt.timedelta(minutes=5), tick=False):
+        merchant_client.force_login(factories.staff_of(ticket))
+        response = merchant_client.get(url(ticket))
+    assert response.context["actions"]["overdue"] is True
+    assert b"The promised ship date has passed" in response.content

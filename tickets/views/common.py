@@ -65,6 +65,8 @@ def ticket_actions(ticket: Ticket, now) -> dict:
     return {
         "reply": can_reply,
         "reply_overdue": ticket.state == S.AWAITING_REPLY and not can_reply,
+        # Past the buyer's or the ship deadline: the sweep applies the automatic step soon.
+        "overdue": ticket.state != S.AWAITING_REPLY and ticket.is_overdue(now),
         "second_handling": can_second,
         "second_handling_reason": None if can_second else second_handling_reason,
         "explain_second_handling": explain,
