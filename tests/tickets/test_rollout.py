@@ -99,3 +99,12 @@ def test_invalid_percentages_are_refused(shops, percentage):
         services.shop_rollout_percentage(percentage=percentage)
     assert error.value.field == "percentage"
     assert having() == set()
+
+
+@pytest.mark.parametrize("platform", ["jd", "", "TAOBAO"])
+def test_percentage_for_an_unknown_platform_is_refused(shops, platform):
+    # Silently enabling nothing would read as success to operations.
+    with pytest.raises(ValidationError) as error:
+        services.shop_rollout_percentage(percentage=50, platform=platform)
+    assert error.value.field == "platform"
+    assert having() == set()
