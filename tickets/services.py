@@ -621,6 +621,8 @@ def shop_rollout_percentage(*, percentage: Decimal | int, platform: str | None =
     # NaN parses as a Decimal but cannot even be compared: refuse it before comparing.
     if not percentage.is_finite() or not (0 <= percentage <= 100):
         raise ValidationError(_("A percentage from 0 to 100."), field="percentage")
+    if platform is not None and platform not in Platform.values:
+        raise ValidationError(_("Unknown platform."), field="platform")
     at = at or timezone.now()
     shops = Shop.objects.all() if platform is None else Shop.objects.filter(platform=platform)
     total = shops.count()
