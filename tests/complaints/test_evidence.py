@@ -127,3 +127,13 @@ def test_file_count_is_1_to_5(count, ok):
     else:
         with pytest.raises(ValidationError):
             check_evidence(files)
+
+
+@pytest.mark.parametrize("name", ["a\x00b.png", "line\nbreak.png", "tab\there.png", "\x00"])
+def test_control_characters_in_names_are_dropped(name, evidence_root):
+    # PostgreSQL refuses NUL in text; any caller other than Django's multipart parser (which
+    # strips them) must not be able to turn a file name into a database error.
+    ticket = claim([f.upload(name, f.PNG)])
+    evidence = Evidence.objects.get(ticket=ticket)
+    assert evidence.original_name.isprintable()
+    assert evidence.original_name
