@@ -32,7 +32,9 @@ class CheckedFile:
 
 def _safe_name(name: str) -> str:
     # Keep only the last path component of what the uploader called it; it is text, not a path.
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    # Control characters (NUL is refused by PostgreSQL; newlines would reach headers and logs).
+    base = "".join(char for char in base if char.isprintable()).strip()
     return base[:200] or "evidence"
 
 
