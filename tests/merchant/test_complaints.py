@@ -46,7 +46,7 @@ def test_list_is_scoped_and_filtered(merchant_client, shop, reviewer):
 def test_list_query_count_is_bounded(merchant_client, shop, rows, django_assert_max_num_queries):
     for _ in range(rows):
         factories.replied(shop=shop, plan="cannot_ship")
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         response = merchant_client.get(reverse("merchant:complaints"))
     assert len(response.context["page"]) == min(rows, 25)
 

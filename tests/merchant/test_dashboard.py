@@ -69,3 +69,15 @@ def test_overdue_count_and_state_cards(merchant_client, shop):
     assert response.context["overdue_count"] == 1
     cards = {state: count for state, _label, count in response.context["state_cards"]}
     assert cards["awaiting_reply"] == 2
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_dashboard_query_count_is_bounded(
+    merchant_client, shop, rows, django_assert_max_num_queries
+):
+    now = timezone.now()
+    for i in range(rows):
+        factories.urged(shop=shop, at=now - dt.timedelta(hours=i % 23, days=i % 20))
+    with django_assert_max_num_queries(15):
+        response = merchant_client.get(reverse("merchant:dashboard"), {"hours": 24})
+    assert response.context["metrics"]["count"] == rows

@@ -16,8 +16,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-class LogoutView(auth_views.LogoutView):
-    pass
+LogoutView = auth_views.LogoutView  # POST only (Django 5); back to the login page
 
 
 @require_POST
