@@ -398,6 +398,8 @@ class ComplaintAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("waiting"))
     def age(self, obj):
         now = timezone.now()
+        if obj.state == C.APPEALED and obj.appealed_at:
+            return age_text(obj.appealed_at, now)  # the appeal waits since it was made
         if obj.state in OPEN_STATES:
             text = age_text(obj.filed_at, now)
             if obj.is_past_review_target(now):
@@ -551,7 +553,7 @@ def review_context(request, complaint: Complaint, model_admin) -> dict:
         "age": age_text(complaint.filed_at, now),
         "past_target": complaint.is_past_review_target(now),
         "terms": terms,
-        "late_rate_percent": f"{policy.late_rate * 100:g}%",
+        "late_rate_percent": f"{float(policy.late_rate) * 100:g}%",
         "preview_points": preview_points,
         "compensated_before": preview_points == 0,
         "liability": liability,

@@ -7,6 +7,7 @@ services, so every record of this module is read-only except the data operations
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import (
     Case,
@@ -33,6 +34,7 @@ from django_fsm_log.models import StateLog
 from complaints.models import Complaint, ComplaintState
 
 from . import roles
+from .audit import load_payload
 from .exceptions import ValidationError as DomainValidationError
 from .models import (
     PLATFORM_TZ,
@@ -122,6 +124,14 @@ def admin_link(obj, text=None):
         return "—"
     url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
+
+
+def hours_text(duration) -> str:
+    """A policy window as people say it: '24 h', '30 d'."""
+    seconds = int(duration.total_seconds())
+    if seconds % 86400 == 0 and seconds >= 3 * 86400:
+        return f"{seconds // 86400} d"
+    return f"{seconds / 3600:g} h"
 
 
 def timeline_rows(ticket) -> list[dict]:
@@ -237,7 +247,16 @@ class TicketAdmin(ReadOnlyAdmin):
     fieldsets = (
         (
             gettext_lazy("Ticket"),
-            {"fields": ("state", "order_link", "shop_link", "buyer", "policy_link", "created_at")},
+            {
+                "fields": (
+                    "state",
+                    "order_link",
+                    "shop_link",
+                    "buyer_name",
+                    "policy_link",
+                    "created_at",
+                )
+            },
         ),
         (
             gettext_lazy("Reply"),
@@ -248,7 +267,7 @@ class TicketAdmin(ReadOnlyAdmin):
                     "reply_reason",
                     "reply_note",
                     "replied_at",
-                    "replied_by",
+                    "replier",
                     "ship_by",
                     "ship_deadline",
                 )
@@ -278,7 +297,7 @@ class TicketAdmin(ReadOnlyAdmin):
         "state",
         "order_link",
         "shop_link",
-        "buyer",
+        "buyer_name",
         "policy_link",
         "created_at",
         "reply_due_at",
@@ -286,7 +305,7 @@ class TicketAdmin(ReadOnlyAdmin):
         "reply_reason",
         "reply_note",
         "replied_at",
-        "replied_by",
+        "replier",
         "ship_by",
         "ship_deadline",
         "buyer_due_at",
@@ -362,6 +381,14 @@ class TicketAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("shop"))
     def shop_link(self, obj):
         return admin_link(obj.shop)
+
+    @admin.display(description=gettext_lazy("buyer"))
+    def buyer_name(self, obj):
+        return obj.buyer.get_username()
+
+    @admin.display(description=gettext_lazy("by"))
+    def replier(self, obj):
+        return obj.replied_by.get_username() if obj.replied_by else "—"
 
     @admin.display(description=gettext_lazy("policy"))
     def policy_link(self, obj):
@@ -483,6 +510,7 @@ class ShopAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ("enable_second_handling",)
     inlines = (MembershipInline,)
+    change_list_template = "admin/tickets/shop/change_list.html"
 
     def get_readonly_fields(self, request, obj=None):
         # The rollout instant is set only by the rollout (action, schedule or command).
@@ -662,7 +690,11 @@ class PolicyPublishForm(forms.ModelForm):
         help_texts = {
             "effective_from": gettext_lazy(
                 "Now or later. Open tickets keep the version they were created under."
-            )
+            ),
+            **{
+                name: gettext_lazy('Days and hours, as "1 00:00:00" for 24 hours.')
+                for name in ("reply_window", "buyer_window", "review_target", "appeal_window")
+            },
         }
 
     def clean(self):
@@ -706,8 +738,8 @@ class PolicyAdmin(admin.ModelAdmin):
         "effective",
         "until",
         "open_tickets",
-        "reply_window",
-        "review_target",
+        "reply_hours",
+        "review_hours",
         "late_terms",
         "points_per_upheld",
     )
@@ -734,6 +766,15 @@ class PolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Publishing is one step; the new version is read-only, so no "continue editing".
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().add_view(request, form_url, extra_context)
 
     def get_changeform_initial_data(self, request):
         platform = request.GET.get("platform") or "taobao"
@@ -781,9 +822,17 @@ class PolicyAdmin(admin.ModelAdmin):
     def open_tickets(self, obj):
         return obj.open_count
 
+    @admin.display(description=gettext_lazy("reply window"), ordering="reply_window")
+    def reply_hours(self, obj):
+        return hours_text(obj.reply_window)
+
+    @admin.display(description=gettext_lazy("review target"), ordering="review_target")
+    def review_hours(self, obj):
+        return hours_text(obj.review_target)
+
     @admin.display(description=gettext_lazy("late-shipment compensation"))
     def late_terms(self, obj):
-        rate = f"{obj.late_rate * 100:g}%"
+        rate = f"{float(obj.late_rate) * 100:g}%"
         return f"{rate} · ¥{obj.late_min}–¥{obj.late_max} · {obj.get_payout_display()}"
 
 
@@ -897,13 +946,41 @@ StateLog._meta.verbose_name_plural = gettext_lazy("timeline")
 apps.get_app_config("django_fsm_log").verbose_name = gettext_lazy("Timeline")
 
 
+class SubjectFilter(admin.SimpleListFilter):
+    """Only the two models with a timeline, not every content type of the project."""
+
+    title = gettext_lazy("object")
+    parameter_name = "subject"
+
+    def lookups(self, request, model_admin):
+        return [("ticket", Ticket._meta.verbose_name), ("complaint", Complaint._meta.verbose_name)]
+
+    def queryset(self, request, queryset):
+        model = {"ticket": Ticket, "complaint": Complaint}.get(self.value())
+        if model is None:
+            return queryset
+        return queryset.filter(content_type=ContentType.objects.get_for_model(model))
+
+
+class TransitionFilter(admin.SimpleListFilter):
+    title = gettext_lazy("transition")
+    parameter_name = "transition"
+
+    def lookups(self, request, model_admin):
+        return list(TRANSITION_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(transition=self.value()) if self.value() else queryset
+
+
 @admin.register(StateLog)
 class StateLogAdmin(ReadOnlyAdmin):
-    list_display = ("timestamp", "subject", "object_id", "what", "source_state", "state", "by")
+    list_display = ("when", "subject", "what", "states", "actor", "note")
     list_select_related = ("by", "content_type")
-    list_filter = ("content_type", "transition")
+    list_filter = (SubjectFilter, TransitionFilter)
     search_fields = ("=object_id", "=by__username")
     search_help_text = gettext_lazy("An object id or a username.")
+    ordering = ("-timestamp", "-id")
     list_per_page = 50
     show_full_result_count = False
 
@@ -915,10 +992,38 @@ class StateLogAdmin(ReadOnlyAdmin):
             return queryset.filter(Q(object_id=int(term)) | Q(by__username=term)), False
         return queryset.filter(by__username=term), False
 
-    @admin.display(description=gettext_lazy("object"), ordering="content_type")
+    @admin.display(description=gettext_lazy("when"), ordering="timestamp")
+    def when(self, obj):
+        return local(obj.timestamp)
+
+    @admin.display(description=gettext_lazy("object"))
     def subject(self, obj):
-        return obj.content_type.model_class()._meta.verbose_name
+        model = obj.content_type.model_class()
+        name = model._meta.verbose_name if model else obj.content_type.model
+        if model in (Ticket, Complaint):
+            url = reverse(
+                f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
+                args=[obj.object_id],
+            )
+            return format_html('<a href="{}">{} #{}</a>', url, name, obj.object_id)
+        return f"{name} #{obj.object_id}"
 
     @admin.display(description=gettext_lazy("transition"), ordering="transition")
     def what(self, obj):
         return TRANSITION_LABELS.get(obj.transition, obj.transition)
+
+    @admin.display(description=gettext_lazy("state"))
+    def states(self, obj):
+        labels = {**dict(S.choices), **dict(ComplaintState.choices)}
+        target = labels.get(obj.state, obj.state)
+        if obj.source_state:
+            return f"{labels.get(obj.source_state, obj.source_state)} → {target}"
+        return target
+
+    @admin.display(description=gettext_lazy("by"))
+    def actor(self, obj):
+        return obj.by.get_username() if obj.by else _("system")
+
+    @admin.display(description=gettext_lazy("note"))
+    def note(self, obj):
+        return load_payload(obj.description).get("note", "")

@@ -35,7 +35,7 @@ PAGES = {
     "tickets_policy": "?platform__exact=taobao",
     "tickets_replyreason": "?q=zz-",
     "tickets_rolloutschedule": "",
-    "django_fsm_log_statelog": "?transition__exact=uphold",
+    "django_fsm_log_statelog": "?transition=uphold",
 }
 
 
