@@ -211,3 +211,53 @@ def test_merchant_day(page, live_server, demo, artifacts):
     page.click("nav.mainnav >> text=Dashboard")
     expect(page.locator("h1")).to_have_text("Dashboard")
     shot(page, artifacts, "merchant-dashboard-en.png")
+
+
+def test_merchant_of_two_shops_compensates_and_appeals(page, live_server, db, compiled_messages):
+    """The rest of §3 in the browser: switch shops, compensate proactively, appeal an upheld
+    complaint within its window."""
+    from tickets.models import ShopMembership
+
+    now = timezone.now()
+    reviewer = factories.UserFactory(username="reviewer-appeal", groups=["reviewers"])
+    first = factories.ShopFactory(name="第一家店")
+    second = factories.ShopFactory(name="第二家店")
+    services.shop_enable_second_handling(shops=[second], at=now - dt.timedelta(days=1))
+    staff = factories.merchant(shop=first, username="multi-shop")
+    ShopMembership.objects.create(user=staff, shop=second)
+    waiting = factories.replied(shop=second, order_no="SECOND-0001", amount="300.00")
+    _ticket, complaint = factories.in_review(reviewer=reviewer, shop=first, order_no="FIRST-0001")
+    complaint_services.complaint_uphold(
+        complaint_id=complaint.pk, reviewer=reviewer, note="未按时发货"
+    )
+
+    page.goto(f"{live_server.url}/merchant/login/")
+    page.fill("#id_username", "multi-shop")
+    page.fill("#id_password", factories.PASSWORD)
+    page.click(".login-card button[type=submit]")
+    expect(page.locator("#shop-select")).to_have_value(str(first.pk))
+
+    # Appeal the upheld complaint of the first shop.
+    page.click("nav.mainnav >> text=投诉")
+    expect(page.locator("tbody tr[data-complaint]")).to_have_count(1)
+    page.click("tbody tr[data-complaint] a.strong")
+    page.fill("#appeal textarea[name=note]", "物流记录显示已按时揽收。")
+    page.click("#appeal button[type=submit]")
+    expect(page.locator(".message-success")).to_contain_text("申诉已提交")
+    expect(page.locator(".page-head .badge")).to_have_text("申诉中")
+
+    # Switch to the second shop: its tickets only; compensate proactively.
+    page.select_option("#shop-select", str(second.pk))
+    expect(page.locator(".message-info")).to_contain_text("第二家店")
+    page.click("nav.mainnav >> text=工单")
+    expect(page.locator("tbody tr[data-ticket]")).to_have_count(1)
+    page.click("text=SECOND-0001")
+    page.click("a:has-text('二次处理')")
+    expect(page.locator(".buyer-fault-only")).to_be_hidden()
+    page.check("input[name=plan][value=compensate]")
+    page.click("button:has-text('提交')")
+    expect(page.locator(".message-success")).to_contain_text("赔付已记录")
+    expect(page.locator(".page-head .badge")).to_have_text("已主动赔付")
+    expect(page.locator(".detail-side")).to_contain_text("¥15.00")
+    waiting.refresh_from_db()
+    assert waiting.state == "compensated"

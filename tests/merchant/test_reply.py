@@ -196,6 +196,14 @@ def test_reply_after_the_deadline_is_refused_with_the_time(merchant_client, shop
     assert ticket.state == "awaiting_reply"
 
 
+def test_get_after_the_deadline_says_when_it_passed(merchant_client, shop):
+    ticket = factories.urged(shop=shop, at=timezone.now() - dt.timedelta(hours=25))
+    response = merchant_client.get(url(ticket))
+    assert response.status_code == 302
+    page = merchant_client.get(response["Location"])
+    assert b"The reply deadline passed at" in page.content
+
+
 def test_reply_twice_is_refused_as_a_message(merchant_client, shop):
     ticket = factories.replied(shop=shop)
     response = post(merchant_client, ticket, plan="cannot_ship", reason="stock_shortage")

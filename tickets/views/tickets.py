@@ -125,7 +125,12 @@ def ticket_reply_view(request, pk):
     ticket = _ticket_or_404(request, pk)
     actions = ticket_actions(ticket, now)
     if not actions["reply"] and request.method == "GET":
-        messages.warning(request, _("This ticket cannot be replied to now."))
+        if actions["reply_overdue"]:
+            # The sentence the service gives when a reply comes too late.
+            due = timezone.localtime(ticket.reply_due_at).strftime("%Y-%m-%d %H:%M")
+            messages.warning(request, _("The reply deadline passed at %(at)s.") % {"at": due})
+        else:
+            messages.warning(request, _("This ticket cannot be replied to now."))
         return redirect("merchant:ticket", pk=ticket.pk)
     today, cap, latest = _reply_bounds(ticket, now)
     form = ReplyForm(request.POST or None, today=today, latest=latest)
