@@ -188,7 +188,13 @@ def complaint_release(*, complaint_id, reviewer, at=None) -> Complaint:
 
 def _finish_ticket(complaint: Complaint, at):
     """§4 `complaint_finished`: completed if the order already settled, else awaiting it."""
-    ticket = Ticket.objects.select_for_update().select_related("order").get(pk=complaint.ticket_id)
+    # Lock the ticket only: order_settle locks the order and then the ticket, so locking the
+    # order here too (a plain FOR UPDATE over the join) could deadlock with it.
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .get(pk=complaint.ticket_id)
+    )
     with audited(ticket, actor=SYSTEM, payload={"complaint": complaint.pk}, at=at):
         ticket.complaint_finished(at=at)
     ticket.save()
