@@ -136,42 +136,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def column_defaults(model, overrides: dict) -> tuple[str, str, dict]:
-    """(column list, select list, params) for INSERT ... SELECT of `model`: `overrides` maps
-    field names to SQL (named parameters only, `mod()` for modulo); every other column takes
-    the field's default, as a named parameter."""
-    from django.db import connection, models
-
-    overrides = dict(overrides)
-    columns, selects, params = [], [], {}
-    for field in model._meta.concrete_fields:
-        if isinstance(field, models.AutoField):
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        sql = overrides.pop(field.name, overrides.pop(field.attname, None))
-        if sql is None:
-            selects.append(f"%(default_{field.column})s")
-            params[f"default_{field.column}"] = field.get_db_prep_save(
-                field.get_default(), connection
-            )
-        else:
-            selects.append(sql)
-    if overrides:
-        raise KeyError(f"unknown fields of {model.__name__}: {sorted(overrides)}")
-    return ", ".join(columns), ", ".join(selects), params
-
-
-def insert_generated(model, source: str, overrides: dict, **params):
-    from django.db import connection
-
-    columns, selects, defaults = column_defaults(model, overrides)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {model._meta.db_table} ({columns}) SELECT {selects} FROM {source}",
-            {**defaults, **params},
-        )
-
-
 def generate(open_tickets: int, due: int) -> dict:
     """Bulk data with generate_series: shops, buyers, orders, tickets in the three waiting
     states (60 % awaiting reply, 20 % awaiting the buyer, 20 % agreed), their urge audit rows
@@ -187,6 +151,7 @@ def generate(open_tickets: int, due: int) -> dict:
     from django.db import transaction
     from django_fsm_log.models import StateLog
 
+    from tests.concurrency.bulk import insert_generated
     from tickets.models import BuyerMessage, Order, Policy, ReplyReason, Shop, Ticket
 
     started = time.perf_counter()

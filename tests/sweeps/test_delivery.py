@@ -5,14 +5,13 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
 from django.utils import timezone
 
 from tests import factories
+from tests.sweeps.webhook import Webhook
 from tickets import delivery
 from tickets.models import BuyerMessage
 
@@ -20,32 +19,6 @@ T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 SECRET = "test-webhook-secret"
 
 pytestmark = pytest.mark.django_db
-
-
-class Webhook:
-    """A local receiver: records each POST; answers `status` (200 by default)."""
-
-    def __init__(self):
-        self.received, self.status = [], 200
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.received.append((dict(self.headers), body))
-                self.send_response(outer.status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/buyer-messages"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -1,0 +1,194 @@
+"""The broker goes down while merchants and buyers act (docs/quality.md, §10): every request
+still succeeds, every buyer message is delivered once Redis is back, and none twice.
+
+Real processes: a private redis-server on a free port (never the shared one), a Celery worker
+with embedded beat re-sending every second, and the requests in another process, all on the
+test database; a local webhook receives the messages."""
+
+import contextlib
+import hashlib
+import hmac
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests import factories
+from tests.concurrency.bulk import process_env
+from tests.sweeps.webhook import Webhook
+from tickets.models import BuyerMessage
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "outage-test-secret"
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRedis:
+    """A throw-away redis-server of this test only, without persistence."""
+
+    def __init__(self, directory: Path):
+        self.port, self.directory, self.process = free_port(), directory, None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            with contextlib.suppress(redis.ConnectionError):
+                if client.ping():
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhook():
+    hook = Webhook()
+    yield hook
+    hook.close()
+
+
+@pytest.fixture
+def worker(private_redis, webhook, tmp_path):
+    env = process_env(
+        tmp_path,
+        CELERY_BROKER_URL=private_redis.url,
+        BUYER_MESSAGE_WEBHOOK_URL=webhook.url,
+        BUYER_MESSAGE_WEBHOOK_SECRET=SECRET,
+        SWEEP_INTERVAL_SECONDS="1",
+        LOG_LEVEL="INFO",
+    )
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-B",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(tmp_path / "beat"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+def requests(shop, prefix, count, *, broker_url, var_dir) -> dict:
+    env = process_env(var_dir, CELERY_BROKER_URL=broker_url)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.concurrency.make_requests", shop.code, prefix, str(count)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_requests_succeed_while_redis_is_down_and_every_message_arrives_once(
+    private_redis, webhook, worker, tmp_path
+):
+    shop = factories.ShopFactory()
+    url = private_redis.url
+
+    def delivered_ids():
+        return [int(headers["X-Message-Id"]) for headers, _ in webhook.received]
+
+    before = requests(shop, "up", 5, broker_url=url, var_dir=tmp_path)
+    assert before["done"] == 5
+    wait_for(lambda: len(set(delivered_ids())) >= 5, 60, "delivery while Redis is up")
+
+    private_redis.stop()
+    during = requests(shop, "down", 10, broker_url=url, var_dir=tmp_path)
+    assert during["done"] == 10  # every request succeeded with the broker down
+    print(f"slowest request with Redis down: {during['slowest']:.2f} s")
+
+    private_redis.start()
+    messages = BuyerMessage.objects.filter(ticket__shop=shop)
+    assert messages.count() == 15
+    wait_for(
+        lambda: not messages.filter(delivered_at__isnull=True).exists(),
+        90,
+        "the re-send after Redis came back",
+    )
+    time.sleep(3)  # beat keeps re-sending every second: nothing more may arrive
+    ids = delivered_ids()
+    assert sorted(ids) == sorted(messages.values_list("pk", flat=True))  # all, none twice
+    for headers, body in webhook.received:
+        digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert headers["X-Signature"] == f"sha256={digest}"
+    assert worker.poll() is None, "the worker survived the outage"
