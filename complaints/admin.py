@@ -84,6 +84,14 @@ def evidence_url(evidence) -> str | None:
         return None
 
 
+def as_id(value, *, limit=2**63 - 1) -> int | None:
+    """An id from user input, or None: never an overflow in the database."""
+    value = str(value)
+    if value.isascii() and value.isdigit() and 0 < int(value) <= limit:
+        return int(value)
+    return None
+
+
 def admin_link(obj, text=None):
     if obj is None:
         return "—"
@@ -223,7 +231,7 @@ class ShopFilter(admin.SimpleListFilter):
         if chosen and chosen not in {c[0] for c in choices}:
             from tickets.models import Shop
 
-            shop = Shop.objects.filter(pk=chosen if chosen.isdigit() else None).first()
+            shop = Shop.objects.filter(pk=as_id(chosen)).first()
             if shop is not None:
                 choices.append((chosen, shop.code))
         return choices
@@ -231,7 +239,8 @@ class ShopFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value:
-            return queryset.filter(ticket__shop_id=value) if value.isdigit() else queryset.none()
+            shop_id = as_id(value)
+            return queryset.filter(ticket__shop_id=shop_id) if shop_id else queryset.none()
         return queryset
 
 
@@ -511,7 +520,7 @@ class ComplaintAdmin(admin.ModelAdmin):
                 "appeal_decided_by",
                 "filed_by",
             )
-            .filter(pk=object_id if str(object_id).isdigit() else None)
+            .filter(pk=as_id(object_id))
             .first()
         )
         if complaint is not None and self.has_view_permission(request, complaint):
@@ -582,7 +591,7 @@ def _decide(model_admin, request, object_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     change_url = reverse("admin:complaints_complaint_change", args=[object_id])
-    complaint = get_object_or_404(Complaint.objects.only("pk"), pk=object_id)
+    complaint = get_object_or_404(Complaint.objects.only("pk"), pk=as_id(object_id))
     if not model_admin.has_view_permission(request, complaint):
         return TemplateResponse(request, "admin/404.html", status=404)
     if not model_admin.has_review_permission(request):
@@ -680,7 +689,7 @@ class ReversedFilter(admin.SimpleListFilter):
 class LiabilityAdmin(CsvExportMixin, ReadOnlyAdmin):
     list_display = (
         "id",
-        "shop",
+        "shop_code",
         "order",
         "complaint_link",
         "points",
@@ -709,6 +718,10 @@ class LiabilityAdmin(CsvExportMixin, ReadOnlyAdmin):
         (gettext_lazy("created at"), lambda o: _when(o.created_at)),
         (gettext_lazy("reversed at"), lambda o: _when(o.reversed_at)),
     ]
+
+    @admin.display(description=gettext_lazy("shop"), ordering="shop__code")
+    def shop_code(self, obj):
+        return obj.shop.code
 
     @admin.display(description=gettext_lazy("order"), ordering="ticket__order__order_no")
     def order(self, obj):

@@ -516,7 +516,19 @@ class ShopAdmin(admin.ModelAdmin):
         # The rollout instant is set only by the rollout (action, schedule or command).
         if obj is None:
             return ("second_handling_since",)
-        return ("code", "platform", "second_handling_since", "created_at")
+        return ("code", "platform", "second_handling_since", "created_at", "records")
+
+    @admin.display(description=gettext_lazy("tickets"))
+    def records(self, obj):
+        tickets = reverse("admin:tickets_ticket_changelist") + f"?shop__id__exact={obj.pk}"
+        complaints = reverse("admin:complaints_complaint_changelist") + f"?shop={obj.pk}&queue=all"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            tickets,
+            _("tickets"),
+            complaints,
+            _("all complaints of this shop"),
+        )
 
     @admin.display(
         description=gettext_lazy("second handling since"), ordering="second_handling_since"
@@ -988,7 +1000,7 @@ class StateLogAdmin(ReadOnlyAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if term.isdigit():
+        if term.isascii() and term.isdigit() and int(term) < 2**31:  # object ids are int4
             return queryset.filter(Q(object_id=int(term)) | Q(by__username=term)), False
         return queryset.filter(by__username=term), False
 
