@@ -183,3 +183,24 @@ def test_an_open_ticket_is_compensated_by_its_own_version(reviewer):
     assert Compensation.objects.get(ticket=old).amount == Decimal("10.00")  # v1: 5 %
     assert complaint.liability.points == 3
     assert complaint.appeal_due_at == T0 + HOUR + dt.timedelta(days=30)
+
+
+def test_a_ticket_created_at_the_instant_a_version_takes_effect_gets_it():
+    with time_machine.travel(T0, tick=False):
+        v2 = services.policy_publish(
+            platform=Platform.TAOBAO, effective_from=T0 + HOUR, reply_window=8 * HOUR
+        )
+    with time_machine.travel(T0 + HOUR, tick=False):
+        ticket = f.urged()
+    assert ticket.policy == v2
+    assert ticket.reply_due_at == T0 + 9 * HOUR
+
+
+def test_a_ticket_takes_the_policy_of_its_shops_platform():
+    with time_machine.travel(T0, tick=False):
+        services.policy_publish(platform=Platform.TMALL, reply_window=10 * HOUR)
+        tmall = f.urged(shop=f.ShopFactory(platform=Platform.TMALL))
+        taobao = f.urged(shop=f.ShopFactory(platform=Platform.TAOBAO))
+    assert (tmall.policy.platform, tmall.policy.version) == ("tmall", 2)
+    assert tmall.reply_due_at == T0 + 10 * HOUR
+    assert (taobao.policy.platform, taobao.policy.version) == ("taobao", 1)
