@@ -59,6 +59,7 @@ from tickets import services as ticket_services
 from tickets.audit import dump_payload
 from tickets.models import (
     PLANS_WITH_DATE,
+    PLATFORM_TZ,
     BuyerMessage,
     MessageKind,
     Order,
@@ -207,8 +208,11 @@ class History:
     def between(self, start, end):
         return start + (end - start) * self.rng.random()
 
-    def lag(self):
-        return dt.timedelta(seconds=self.rng.uniform(*SWEEP_LAG))
+    def swept(self, deadline):
+        """When a once-a-minute sweep acted on `deadline`: a few seconds after it, and by now
+        at the latest if it has passed (so no bulk row is left overdue)."""
+        at = deadline + dt.timedelta(seconds=self.rng.uniform(*SWEEP_LAG))
+        return min(at, self.now) if deadline <= self.now else at
 
     def amount(self) -> Decimal:
         yuan = min(max(self.rng.lognormvariate(4.6, 1.0), 1.0), 20000.0)
@@ -593,7 +597,7 @@ class History:
         if rng.random() < 0.05 and due_soon is None:
             early_settle = created_at + dt.timedelta(hours=rng.uniform(0.2, 20))
         events = [
-            (ticket.reply_due_at + self.lag(), "timeout"),
+            (self.swept(ticket.reply_due_at), "timeout"),
             (reply_at, "reply") if reply_at and reply_at < ticket.reply_due_at else None,
             (early_settle, "settle") if early_settle else None,
         ]
@@ -644,7 +648,7 @@ class History:
             answer_roll = rng.random()
             answer_at = replied_at + dt.timedelta(hours=rng.triangular(0.1, 23, 2))
             if due_soon == "buyer" or answer_roll >= 0.62:
-                answer = (ticket.buyer_due_at + self.lag(), "silence")
+                answer = (self.swept(ticket.buyer_due_at), "silence")
             else:
                 answer = (answer_at, "accept" if answer_roll < 0.5 else "reject")
             events = [answer]
@@ -667,9 +671,13 @@ class History:
                 self.buyer_answer(ticket, at=at, accept=True)
             else:
                 self.buyer_silence(ticket, at=at)
+            agreed_at = at
+        else:
+            agreed_at = replied_at
 
-        # agreed: shipped in time, second handling, or the promised date missed.
-        events = [(deadline + self.lag(), "missed")]
+        # agreed: shipped in time, second handling, or the promised date missed (a same-day
+        # promise may end before the buyer's window: the sweep then files right after).
+        events = [(self.swept(max(deadline, agreed_at)), "missed")]
         if settle_at is not None:
             events.append((settle_at, "settle"))
         if second_at is not None:
@@ -1063,32 +1071,41 @@ def bulk_people(*, now, rng, n_tickets, fixed) -> tuple[dict, list, list]:
 
 
 def ticket_plan(*, now, rng, n_tickets, shops, buyers, policies) -> list[dict]:
-    """Who urges where and when: every shop gets tickets on every day of the window, the two
-    demo shops a fixed share, and a few tickets fall due minutes after seeding."""
+    """Who urges where and when. Each shop's tickets go round the last 30 calendar days
+    (Asia/Shanghai) so its dashboard chart has every day; past a shop's first 30, some come
+    in the last two days (work in progress). The two demo shops get a fixed share. A few
+    bulk tickets have reply deadlines or buyer windows ending 3 to 12 minutes from now."""
+    today = platform_today(now)
+    day_starts = [
+        dt.datetime.combine(today - dt.timedelta(days=d), dt.time.min, tzinfo=PLATFORM_TZ)
+        for d in range(DAYS)
+    ]
     fixed_share = min(n_tickets // 4, max(45, n_tickets // 100))
     weights = [rng.lognormvariate(0, 0.8) for _ in shops[2:]]
     counts = {s.code: 0 for s in shops}
     plan = []
     for i in range(n_tickets):
         shop = shops[i % 2] if i < 2 * fixed_share else rng.choices(shops[2:], weights)[0]
-        day = counts[shop.code] % DAYS
+        n = counts[shop.code]
         counts[shop.code] += 1
-        if rng.random() < 0.12:
+        if n >= DAYS and rng.random() < 0.15:
             created_at = now - rng.uniform(0, 48) * HOUR
         else:
-            created_at = now - (day + rng.random()) * DAY
+            start = day_starts[n % DAYS]
+            created_at = start + (min(start + DAY, now) - start) * rng.random()
         plan.append({"shop": shop, "buyer": rng.choice(buyers), "created_at": created_at})
-    # Due soon: reply deadlines and buyer windows ending 1 to 10 minutes from now.
     n_due = min(max(2, n_tickets // 200), n_tickets // 10)
-    for item in rng.sample(plan, 2 * n_due)[:n_due]:
-        policy = policies(item["shop"].platform, now - DAY)
-        item["created_at"] = now - policy.reply_window + rng.uniform(1, 10) * MINUTE
-        item["due_soon"] = "reply"
-    for item in [p for p in plan if "due_soon" not in p][-n_due:]:
-        policy = policies(item["shop"].platform, now - 2 * DAY)
-        reply_at = now - policy.buyer_window + rng.uniform(1, 10) * MINUTE
-        item["created_at"] = reply_at - rng.uniform(0.2, 6) * HOUR
-        item["due_soon"], item["reply_at"] = "buyer", reply_at
+    bulk = [p for p in plan if p["shop"] not in shops[:2]]
+    due = rng.sample(bulk, min(len(bulk), 2 * n_due))
+    for k, item in enumerate(due):
+        policy = policies(item["shop"].platform, now)
+        if k % 2 == 0:
+            item["created_at"] = now - policy.reply_window + rng.uniform(3, 12) * MINUTE
+            item["due_soon"] = "reply"
+        else:
+            reply_at = now - policy.buyer_window + rng.uniform(3, 12) * MINUTE
+            item["created_at"] = reply_at - rng.uniform(0.2, 6) * HOUR
+            item["due_soon"], item["reply_at"] = "buyer", reply_at
     plan.sort(key=lambda p: p["created_at"])
     return plan
 
