@@ -65,8 +65,9 @@ def test_metrics_window_is_validated(as_merchant, shop):
         {"since": now.isoformat(), "until": (now - dt.timedelta(days=1)).isoformat()},
     )
     assert response.status_code == 400 and "until" in response.json()
-    bad = as_merchant.get(f"/api/v1/shops/{shop.pk}/metrics/", {"since": "soon"})
-    assert bad.status_code == 400 and "since" in bad.json()
+    for since in ("soon", "2001-01-01T00:00:00Z", "0261-10-27T06:17:15Z"):
+        bad = as_merchant.get(f"/api/v1/shops/{shop.pk}/metrics/", {"since": since})
+        assert bad.status_code == 400 and "since" in bad.json(), since
 
 
 def test_metrics_of_another_shop_is_a_404(as_merchant):

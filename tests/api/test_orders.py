@@ -56,6 +56,7 @@ def test_put_creates_an_unknown_buyer(as_order_system, shop):
         ("TB-3", {"buyer": "has space"}, "buyer"),
         ("TB-3", {"paid_at": "2999-01-01T00:00:00Z"}, "paid_at"),
         ("TB-3", {"paid_at": "yesterday"}, "paid_at"),
+        ("TB-3", {"paid_at": "0261-10-27T06:17:15Z"}, "paid_at"),
         ("bad%20no", {}, "order_no"),
     ],
 )
@@ -107,7 +108,13 @@ def test_settlement_during_review_is_recorded_and_the_ticket_waits(as_order_syst
 
 
 @pytest.mark.parametrize(
-    "body", [{"type": "lost"}, {}, {"type": "shipped", "at": "2999-01-01T00:00:00Z"}]
+    "body",
+    [
+        {"type": "lost"},
+        {},
+        {"type": "shipped", "at": "2999-01-01T00:00:00Z"},
+        {"type": "shipped", "at": "0261-10-27T06:17:15Z"},
+    ],
 )
 def test_bad_event_is_a_400(as_order_system, body):
     ticket = factories.urged()

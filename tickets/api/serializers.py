@@ -20,7 +20,6 @@ from ..models import (
     SecondPlan,
     Settlement,
     Shop,
-    Ticket,
     TicketState,
 )
 from ..selectors import ticket_timeline
@@ -35,6 +34,17 @@ class OptionalChoiceField(serializers.ChoiceField):
 
     def to_representation(self, value):
         return None if value in ("", None) else super().to_representation(value)
+
+
+# Instants before this are typos (and Asia/Shanghai's pre-1901 local mean time offset, +08:05:43,
+# cannot even be written in RFC 3339): refused as input.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def plausible_instant(value):
+    if value is not None and value < EARLIEST:
+        raise serializers.ValidationError(_("Enter a time in or after the year 2000."))
+    return value
 
 
 # -- orders (the order system) -------------------------------------------------------------
@@ -54,7 +64,11 @@ class OrderUpsertSerializer(serializers.Serializer):
         default=False, help_text=_("Fresh category (生鲜): a 15-day ship-later cap.")
     )
     paid_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text=_("When the buyer paid.")
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=[plausible_instant],
+        help_text=_("When the buyer paid."),
     )
 
 
@@ -86,6 +100,7 @@ class OrderEventSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
+        validators=[plausible_instant],
         help_text=_("When it shipped or was refunded; now when omitted."),
     )
 
@@ -126,17 +141,25 @@ class BuyerMessageSerializer(serializers.ModelSerializer):
 
 class MetricsQuerySerializer(serializers.Serializer):
     since = serializers.DateTimeField(
-        required=False, help_text=_("Start of the window (default: 30 days ago).")
+        required=False,
+        validators=[plausible_instant],
+        help_text=_("Start of the window (default: 30 days ago)."),
     )
     until = serializers.DateTimeField(
-        required=False, help_text=_("End of the window (default: now).")
+        required=False,
+        validators=[plausible_instant],
+        help_text=_("End of the window (default: now). At most 366 days after since."),
     )
 
     def validate(self, attrs):
         now = timezone.now()
         attrs.setdefault("since", now - dt.timedelta(days=30))
+        until = attrs.get("until") or now
         if attrs.get("until") and attrs["until"] <= attrs["since"]:
             raise serializers.ValidationError({"until": [_("until must be after since.")]})
+        if until - attrs["since"] > dt.timedelta(days=366):
+            # The figures by day are one row per day: the window is bounded.
+            raise serializers.ValidationError({"since": [_("The window is at most 366 days.")]})
         return attrs
 
 
@@ -212,91 +235,89 @@ class SecondHandlingSerializer(serializers.Serializer):
     )
 
 
-class ReasonBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ReplyReason
-        fields = ["code", "side", "label", "label_en", "buyer_text"]
-        read_only_fields = fields
+# Output shapes of tickets are plain serializers with declared fields: a ModelSerializer
+# rebuilds its fields from the model on every instance, which dominated the write path's time.
+RO = {"read_only": True}
+RO_NULL = {"read_only": True, "allow_null": True}
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class ReasonBriefSerializer(serializers.Serializer):
+    code = serializers.SlugField(**RO)
+    side = serializers.ChoiceField(choices=ReplyReason._meta.get_field("side").choices, **RO)
+    label = serializers.CharField(**RO)
+    label_en = serializers.CharField(**RO)
+    buyer_text = serializers.CharField(**RO)
+
+
+class TicketSerializer(serializers.Serializer):
     """A ticket in a list: everything on its row and its order's, shop's and buyer's rows."""
 
-    order_no = serializers.CharField(source="order.order_no", read_only=True)
-    shop = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    shop_name = serializers.CharField(source="shop.name", read_only=True)
-    buyer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
-    reply_reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    id = serializers.IntegerField(**RO)
+    order_no = serializers.CharField(source="order.order_no", **RO)
+    shop = serializers.CharField(source="shop.code", help_text=_("The shop's code."), **RO)
+    shop_id = serializers.IntegerField(**RO)
+    shop_name = serializers.CharField(source="shop.name", **RO)
+    buyer = serializers.CharField(
+        source="buyer.username", help_text=_("The buyer's username."), **RO
+    )
+    state = serializers.ChoiceField(choices=TicketState.choices, **RO)
+    state_display = serializers.CharField(source="get_state_display", **RO)
+    created_at = serializers.DateTimeField(**RO)
+    reply_due_at = serializers.DateTimeField(**RO)
     reply_plan = OptionalChoiceField(choices=Plan.choices)
+    reply_reason = serializers.SerializerMethodField(help_text=_("The reason's code."))
+    replied_at = serializers.DateTimeField(**RO_NULL)
+    ship_by = serializers.DateField(**RO_NULL)
+    ship_deadline = serializers.DateTimeField(
+        help_text=_("The end of the ship-by day, Asia/Shanghai."), **RO_NULL
+    )
+    buyer_due_at = serializers.DateTimeField(**RO_NULL)
+    buyer_accepted = serializers.BooleanField(**RO_NULL)
     second_handling_plan = OptionalChoiceField(choices=SecondPlan.choices)
     settlement = OptionalChoiceField(choices=Settlement.choices)
+    settled_at = serializers.DateTimeField(**RO_NULL)
+    completed_at = serializers.DateTimeField(**RO_NULL)
     deadline = serializers.DateTimeField(
         source="current_deadline",
-        read_only=True,
-        allow_null=True,
         help_text=_("The instant the current state waits for, if any."),
+        **RO_NULL,
     )
     is_overdue = serializers.SerializerMethodField()
 
-    class Meta:
-        model = Ticket
-        fields = [
-            "id",
-            "order_no",
-            "shop",
-            "shop_id",
-            "shop_name",
-            "buyer",
-            "state",
-            "state_display",
-            "created_at",
-            "reply_due_at",
-            "reply_plan",
-            "reply_reason",
-            "replied_at",
-            "ship_by",
-            "ship_deadline",
-            "buyer_due_at",
-            "buyer_accepted",
-            "second_handling_plan",
-            "settlement",
-            "settled_at",
-            "completed_at",
-            "deadline",
-            "is_overdue",
-        ]
-        read_only_fields = fields
+    def get_reply_reason(self, ticket) -> str | None:
+        return ticket.reply_reason.code if ticket.reply_reason_id else None
 
     def get_is_overdue(self, ticket) -> bool:
         return ticket.is_overdue(self.context.get("now") or timezone.now())
 
 
-class TicketOrderSerializer(serializers.ModelSerializer):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
-
-    class Meta:
-        model = Order
-        fields = ["order_no", "amount", "is_fresh", "paid_at", "shipped_at", "refunded_at"]
-        read_only_fields = fields
+class TicketOrderSerializer(serializers.Serializer):
+    order_no = serializers.CharField(**RO)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True, **RO)
+    is_fresh = serializers.BooleanField(**RO)
+    paid_at = serializers.DateTimeField(**RO_NULL)
+    shipped_at = serializers.DateTimeField(**RO_NULL)
+    refunded_at = serializers.DateTimeField(**RO_NULL)
 
 
 class TicketComplaintSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=ComplaintKind.choices)
-    state = serializers.ChoiceField(choices=ComplaintState.choices)
-    filed_at = serializers.DateTimeField()
+    id = serializers.IntegerField(**RO)
+    kind = serializers.ChoiceField(choices=ComplaintKind.choices, **RO)
+    state = serializers.ChoiceField(choices=ComplaintState.choices, **RO)
+    filed_at = serializers.DateTimeField(**RO)
 
 
 class TimelineEntrySerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
-    subject = serializers.ChoiceField(choices=["ticket", "complaint"])
-    subject_id = serializers.IntegerField()
-    transition = serializers.CharField()
-    source_state = serializers.CharField(allow_null=True)
-    state = serializers.CharField()
+    at = serializers.DateTimeField(**RO)
+    subject = serializers.ChoiceField(choices=["ticket", "complaint"], **RO)
+    subject_id = serializers.IntegerField(**RO)
+    transition = serializers.CharField(**RO)
+    source_state = serializers.CharField(**RO_NULL)
+    state = serializers.CharField(**RO)
     actor = serializers.SerializerMethodField(help_text=_("Username, or null for the system."))
-    payload = serializers.DictField(help_text=_("What the action recorded (plan, reason, ...)."))
+    payload = serializers.DictField(
+        help_text=_("What the action recorded (plan, reason, ...)."), **RO
+    )
 
     def get_actor(self, entry) -> str | None:
         return entry.actor.get_username() if entry.actor is not None else None
@@ -320,21 +341,11 @@ class TicketDetailSerializer(TicketSerializer):
         help_text=_("For the shop's staff: why second handling is not offered, if it is not.")
     )
 
-    class Meta(TicketSerializer.Meta):
-        fields = [
-            *TicketSerializer.Meta.fields,
-            "order",
-            "reply_note",
-            "buyer_responded_at",
-            "second_handled_at",
-            "second_handling_note",
-            "first_action_at",
-            "complaints",
-            "actions",
-            "second_handling_unavailable",
-            "timeline",
-        ]
-        read_only_fields = fields
+    reply_note = serializers.CharField(**RO)
+    buyer_responded_at = serializers.DateTimeField(**RO_NULL)
+    second_handled_at = serializers.DateTimeField(**RO_NULL)
+    second_handling_note = serializers.CharField(**RO)
+    first_action_at = serializers.DateTimeField(**RO_NULL)
 
     @extend_schema_field(TimelineEntrySerializer(many=True))
     def get_timeline(self, ticket):
