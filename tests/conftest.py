@@ -47,3 +47,21 @@ def reviewer(db):
 @pytest.fixture
 def other_reviewer(db):
     return factories.UserFactory(username="reviewer-b", groups=["reviewers"])
+
+
+@pytest.fixture(scope="session")
+def playwright(playwright, django_db_setup):
+    """Playwright's sync API keeps an event loop running in the main thread from its start
+    to the end of the session. Under a running loop Django keeps the main thread's database
+    connection in a context variable, not in the thread-local where the test database was
+    created, so `serialized_rollback` would find no snapshot and transactional tests after
+    the first browser test would leave an empty database. Hand the snapshot over."""
+    from django.db import connections
+
+    for alias in connections:
+        plain = getattr(connections._connections._storage, alias, None)
+        current = connections[alias]
+        snapshot = getattr(plain, "_test_serialized_contents", None)
+        if snapshot is not None and not hasattr(current, "_test_serialized_contents"):
+            current._test_serialized_contents = snapshot
+    return playwright
