@@ -4,9 +4,9 @@ from tests import factories
 
 
 @pytest.fixture
-def en_client(client):
-    """A client reading the pages in English, so assertions read like the source strings."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+def en_client(client, settings):
+    """A client that chose English with the switch, so assertions read like the source."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 

@@ -87,3 +87,13 @@ def test_switch_to_english_and_back(client, merchant, compiled):
     assert '<html lang="en">' in body and "Handling time" in body
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": dashboard})
     assert "售后任务处理时长" in client.get(dashboard).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_english_browser_still_starts_in_chinese(client, merchant, compiled):
+    client.force_login(merchant)
+    response = client.get(reverse("merchant:dashboard"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in response.content.decode()
+    client.logout()
+    login = client.get(reverse("merchant:login"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "商家登录" in login.content.decode()
