@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -65,7 +65,7 @@ def ticket_list(request):
     if filters.get("overdue") == "1":
         qs = selectors.overdue(qs, at=now)
     elif filters.get("overdue") == "0":
-        qs = qs.exclude(deadline__lte=now)
+        qs = qs.filter(Q(deadline__isnull=True) | Q(deadline__gt=now))
     if filters.get("due_within"):
         qs = selectors.due_within(qs, hours=filters["due_within"], at=now)
     sort = filters.get("sort") or "deadline"
