@@ -213,11 +213,11 @@ def run_phase(clients: int, seconds: float, make_request) -> tuple[float, int, i
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tickets", type=int, default=6000)
-    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--tickets", type=int, default=4000)
+    parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=6)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--no-idempotency-key", action="store_true")
     args = parser.parse_args()
 

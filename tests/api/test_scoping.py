@@ -120,6 +120,9 @@ def test_scoping_matrix(world, actor):
         )
         if expected == 401:
             assert response.headers["WWW-Authenticate"] == "Token"
+        if expected != 200:
+            code = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
+            assert response.json()["code"] == code[expected], (actor, name, response.json())
         if expected != 200 or kind == "orders":
             body_text = response.content.decode()
             assert "secret merchant note" not in body_text, (actor, name)

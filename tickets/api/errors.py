@@ -8,8 +8,10 @@ Set as REST_FRAMEWORK["EXCEPTION_HANDLER"]."""
 
 import logging
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
@@ -68,6 +70,11 @@ def api_exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         return _error("too_large", _("The request body is too large."), 413)
 
+    if isinstance(exc, Http404):
+        # get_object_or_404 names the model ("No Ticket matches..."): answer plainly.
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real bug: let Django log it and answer 500

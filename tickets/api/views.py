@@ -4,7 +4,7 @@ selectors' scoped querysets read. Errors are mapped once, in tickets.api.errors.
 from types import SimpleNamespace
 
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -89,7 +89,7 @@ class OrderView(ApiMixin, generics.GenericAPIView):
     def get(self, request, order_no):
         order = self.get_queryset().filter(order_no=order_no).first()
         if order is None:
-            raise Http404(_("No such order."))
+            raise exceptions.NotFound(_("No such order."))
         return Response(OrderSerializer(order).data)
 
     @extend_schema(
@@ -226,7 +226,7 @@ class TicketViewSet(
             .first()
         )
         if row is None:
-            raise Http404(_("No such ticket."))
+            raise exceptions.NotFound(_("No such ticket."))
         return SimpleNamespace(**row)
 
     def _require_merchant(self, ticket, message):
@@ -396,7 +396,7 @@ class ShopMetricsView(ApiMixin, generics.GenericAPIView):
     def get(self, request, pk):
         shop = shops_visible_to(request.user).filter(pk=pk).first()
         if shop is None:
-            raise Http404(_("No such shop."))
+            raise exceptions.NotFound(_("No such shop."))
         window = validated(MetricsQuerySerializer, request.query_params)
         figures = shop_metrics(shop_id=shop.pk, since=window["since"], until=window.get("until"))
         figures["by_day"] = handling_time_by_day(
@@ -425,5 +425,9 @@ def healthz(request):
 def not_found(request, exception=None):
     """handler404: JSON under /api/ (clients parse every answer), Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "detail": str(_("Not found."))}, status=404)
+        return JsonResponse(
+            {"code": "not_found", "detail": str(_("Not found."))},
+            status=404,
+            json_dumps_params={"ensure_ascii": False},
+        )
     return page_not_found(request, exception)
