@@ -56,6 +56,14 @@ def file_complaints(tickets: models.QuerySet, *, kind: str, at) -> list[int]:
     return filed
 
 
+def past_review_target(at) -> models.QuerySet:
+    """Open complaints not yet flagged whose review target has passed, in the shape of the
+    partial index `complaint_review_due_idx`."""
+    return Complaint.objects.filter(
+        state__in=OPEN_STATES, review_overdue_flagged_at__isnull=True, review_due_at__lte=at
+    )
+
+
 def sweep_review_overdue(*, at=None, batch_size: int = BATCH_SIZE, on_batch=None) -> int:
     """§7: flag open complaints past their review target (48 h by the policy) so the review
     queue shows them; no state changes. Through the partial index `complaint_review_due_idx`,
@@ -64,15 +72,7 @@ def sweep_review_overdue(*, at=None, batch_size: int = BATCH_SIZE, on_batch=None
     total = 0
     while True:
         with transaction.atomic():
-            due = (
-                Complaint.objects.filter(
-                    state__in=OPEN_STATES,
-                    review_overdue_flagged_at__isnull=True,
-                    review_due_at__lte=at,
-                )
-                .order_by("review_due_at")
-                .values_list("pk", flat=True)
-            )
+            due = past_review_target(at).order_by("review_due_at").values_list("pk", flat=True)
             if connection.features.has_select_for_update_skip_locked:
                 due = due.select_for_update(skip_locked=True)
             ids = list(due[:batch_size])
