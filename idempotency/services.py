@@ -63,7 +63,7 @@ def idempotency_store(*, row: IdempotencyKey, status_code: int, body) -> None:
 def idempotency_purge_expired(*, now=None, batch: int = PURGE_BATCH) -> int:
     """Delete expired keys in bounded batches (each its own short transaction). Returns how
     many were deleted. Run by `manage.py purge_idempotency_keys` or the Celery task
-    `idempotency.tasks.purge_expired_idempotency_keys` (hourly in the beat schedule)."""
+    `idempotency.tasks.purge_expired_idempotency_keys` (meant for the beat schedule, hourly)."""
     now = now or timezone.now()
     deleted = 0
     while True:
