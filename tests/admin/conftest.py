@@ -1,3 +1,4 @@
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -72,3 +73,19 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    """Transactional tests start from a flushed database on some orders of the run: put back
+    what the data migrations seed (reasons, policies, groups and their permissions)."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    # the historical models, as the migrations themselves see them
+    state_apps = MigrationLoader(connection).project_state().apps
+    for name in ("0002_seed_reasons_policies_roles", "0004_admin_role_permissions"):
+        module = importlib.import_module(f"tickets.migrations.{name}")
+        seed = getattr(module, "seed", None) or module.grant
+        with connection.schema_editor(atomic=False) as editor:
+            seed(state_apps, editor)

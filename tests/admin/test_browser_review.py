@@ -35,7 +35,7 @@ def browser_context_args(browser_context_args):
     }
 
 
-def test_a_reviewer_works_the_queue(live_server, page):
+def test_a_reviewer_works_the_queue(seeded, live_server, page):
     reviewer = staff(factories.UserFactory(username="reviewer1", groups=["reviewers"]))
     # the oldest waiting case: a Tmall order the merchant answered "cannot ship" two days ago
     shop = factories.ShopFactory(code="tmall-flagship", name="天猫旗舰店", platform="tmall")

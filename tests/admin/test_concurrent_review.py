@@ -48,7 +48,7 @@ def logged_in(user):
 
 
 @pytest.fixture
-def two_reviewers(db):
+def two_reviewers(seeded):
     a = staff(factories.UserFactory(username="reviewer-a", groups=["reviewers"]))
     b = staff(factories.UserFactory(username="reviewer-b", groups=["reviewers"]))
     return a, b
