@@ -179,3 +179,44 @@ def test_concurrent_requests_with_one_key_act_once():
     assert results[0].json() == results[1].json()
     assert sorted(r.headers.get("Idempotent-Replayed", "") for r in results) == ["", "true"]
     assert BuyerMessage.objects.filter(ticket=ticket, kind="reply").count() == 1
+
+
+def _post_cases(shop, buyer, reviewer):
+    """One valid first request for every POST endpoint, with its caller."""
+    from complaints import services as complaint_services
+    from tests.api.conftest import open_second_handling
+
+    open_second_handling(shop)
+    merchant = factories.merchant(shop=shop)
+    order = factories.OrderFactory(shop=shop, buyer=buyer)
+    waiting = factories.replied(shop=shop, buyer=buyer)
+    agreed = factories.agreed(shop=shop)
+    ticket, complaint = factories.in_review(reviewer=reviewer, shop=shop)
+    complaint_services.complaint_uphold(complaint_id=complaint.pk, reviewer=reviewer, note="n")
+    ordersys = factories.UserFactory(username="ordersys-k", groups=["order_system"])
+    return [
+        (buyer, "/api/v1/tickets/", {"order_no": order.order_no}),
+        (
+            merchant,
+            f"/api/v1/tickets/{factories.urged(shop=shop).pk}/reply/",
+            {"plan": "cannot_ship", "reason": "stock_shortage"},
+        ),
+        (buyer, f"/api/v1/tickets/{waiting.pk}/buyer-response/", {"accept": False}),
+        (merchant, f"/api/v1/tickets/{agreed.pk}/second-handling/", {"plan": "compensate"}),
+        (merchant, f"/api/v1/complaints/{complaint.pk}/appeal/", {"note": "on time"}),
+        (ordersys, f"/api/v1/orders/{ticket.order.order_no}/events/", {"type": "refunded"}),
+    ]
+
+
+def test_every_post_endpoint_replays_its_first_answer(shop, buyer, reviewer):
+    from django_fsm_log.models import StateLog
+
+    for user, url, body in _post_cases(shop, buyer, reviewer):
+        client = client_for(user)
+        first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=f"k-{url}")
+        assert 200 <= first.status_code < 300, (url, first.content)
+        rows = (StateLog.objects.count(), BuyerMessage.objects.count())
+        again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=f"k-{url}")
+        assert (again.status_code, again.json()) == (first.status_code, first.json()), url
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert (StateLog.objects.count(), BuyerMessage.objects.count()) == rows, url
