@@ -41,6 +41,7 @@ from .models import (
     BuyerMessage,
     Order,
     Plan,
+    Platform,
     Policy,
     ReplyReason,
     RolloutSchedule,
@@ -778,6 +779,10 @@ class PolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "platforms": Platform.choices}
+        return super().changelist_view(request, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
         # Publishing is one step; the new version is read-only, so no "continue editing".

@@ -299,3 +299,9 @@ def test_bad_schedules_are_refused(ops_client, change):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert not RolloutSchedule.objects.exists()
+
+
+def test_the_list_offers_a_publish_form_per_platform(ops_client):
+    html = ops_client.get(reverse("admin:tickets_policy_changelist")).content.decode()
+    add = reverse("admin:tickets_policy_add")
+    assert f"{add}?platform=taobao" in html and f"{add}?platform=tmall" in html
