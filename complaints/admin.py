@@ -299,17 +299,24 @@ def success_text(decision: str, complaint: Complaint) -> str:
     return texts[decision] % {"id": complaint.pk}
 
 
+# The state machine's transitions that reviewers take (appeal is the merchant's).
+REVIEWER_TRANSITIONS = ("claim", "uphold", "dismiss", "release", "grant_appeal", "deny_appeal")
+HOLDER_ONLY = ("uphold", "dismiss", "release")
+
+
 def available_decisions(complaint: Complaint, user) -> list[str]:
-    """The decisions this reviewer can take now (the services still check each one)."""
+    """The decisions this reviewer can take now: the transitions the state machine allows
+    from the current state, those of a claimed complaint only for its holder. The services
+    still check each one when it is posted."""
     if not roles.is_reviewer(user):
         return []
-    if complaint.state == C.PENDING:
-        return ["claim"]
-    if complaint.state == C.IN_REVIEW and complaint.assignee_id == user.pk:
-        return ["uphold", "dismiss", "release"]
-    if complaint.state == C.APPEALED:
-        return ["grant_appeal", "deny_appeal"]
-    return []
+    allowed = {t.name for t in complaint.get_available_state_transitions()}
+    held_by_user = complaint.assignee_id == user.pk
+    return [
+        name
+        for name in REVIEWER_TRANSITIONS
+        if name in allowed and (held_by_user or name not in HOLDER_ONLY)
+    ]
 
 
 @admin.register(Complaint)
