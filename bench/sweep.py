@@ -161,10 +161,8 @@ def generate(open_tickets: int, due: int) -> dict:
     from tickets.models import BuyerMessage, Order, Policy, ReplyReason, Shop, Ticket
 
     started = time.perf_counter()
-    # Due tickets are one in `step` of all, among the awaiting-reply ones (mod(id, 10) < 6).
-    step = open_tickets // due
-    if step < 10 or step % 10:
-        raise SystemExit("--open / --due must be a multiple of 10")
+    if due > open_tickets * 6 // 10:
+        raise SystemExit("--due is at most 60 % of --open (the awaiting-reply share)")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("TRUNCATE bench_meta")
         insert_generated(
@@ -212,12 +210,11 @@ def generate(open_tickets: int, due: int) -> dict:
         ship_later = ReplyReason.objects.get(code="stock_shortage").pk
         exchange = ReplyReason.objects.get(code="exchange_negotiated").pk
         kind = "mod(o.id, 10)"
-        is_due = f"({kind} < 6 AND mod(o.id, {step}) = 0)"
-        # created: due tickets 24 h + up to an hour ago; the others up to 23 h ago (not due)
+        # Tickets are created in id order over the last 23 hours (none due yet); the oldest
+        # `due` awaiting a reply are then moved past their deadline, as a day's backlog is.
         created = (
-            f"(%(at)s::timestamptz - CASE WHEN {is_due} "
-            "THEN interval '24 hours' + mod(o.id, 3600) * interval '1 second' "
-            "ELSE mod(o.id, 82800) * interval '1 second' END)"
+            "(%(at)s::timestamptz - interval '23 hours' "
+            "+ (o.id * 82000 / %(n)s) * interval '1 second')"
         )
         replied = f"({created} + interval '10 minutes')"
         ship_by = (
@@ -261,7 +258,9 @@ def generate(open_tickets: int, due: int) -> dict:
                 ),
             },
             at=AT,
+            n=open_tickets,
         )
+        make_due(cursor, due)
         insert_generated(
             StateLog,
             f"{Ticket._meta.db_table} t",
@@ -298,18 +297,25 @@ def generate(open_tickets: int, due: int) -> dict:
     return {"generated": True, "seconds": time.perf_counter() - started}
 
 
-def more_due(total_due: int, open_tickets: int) -> dict:
+def make_due(cursor, total_due: int):
+    """Move the oldest awaiting-reply tickets past their reply deadline (an hour's spread
+    before AT) until `total_due` are due."""
+    cursor.execute(
+        "UPDATE tickets_ticket SET reply_due_at = %(at)s - mod(id, 3600) * interval '1 second', "
+        "created_at = %(at)s - interval '24 hours' - mod(id, 3600) * interval '1 second', "
+        "updated_at = %(at)s - interval '24 hours' - mod(id, 3600) * interval '1 second' "
+        "WHERE id IN (SELECT id FROM tickets_ticket WHERE state = 'awaiting_reply' "
+        "AND reply_due_at > %(at)s ORDER BY id LIMIT %(more)s)",
+        {"at": AT, "more": total_due - due_count(cursor)},
+    )
+
+
+def more_due(total_due: int) -> dict:
     """Make `total_due` awaiting-reply tickets due (for the memory run)."""
     connection = setup_django()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE tickets_ticket SET reply_due_at = %s - mod(id, 3600) * interval '1 second', "
-            "created_at = %s - interval '24 hours' - mod(id, 3600) * interval '1 second' "
-            "WHERE id IN (SELECT id FROM tickets_ticket WHERE state = 'awaiting_reply' "
-            "AND reply_due_at > %s ORDER BY id LIMIT %s)",
-            [AT, AT, AT, total_due - due_count(cursor)],
-        )
-        cursor.execute("ANALYZE tickets_ticket")
+        make_due(cursor, total_due)
+        cursor.execute("VACUUM ANALYZE tickets_ticket")
         return {"due": due_count(cursor)}
 
 
@@ -465,7 +471,7 @@ def main_child(role: str, args: list[str]):
     elif role == "idle":
         out = run_idle(int(args[0]))
     elif role == "more_due":
-        out = more_due(int(args[0]), int(args[1]))
+        out = more_due(int(args[0]))
     else:
         raise SystemExit(f"unknown child role {role}")
     print(json.dumps(out, default=str))
@@ -523,7 +529,7 @@ def main():
 
     # 3. memory: many more due at once.
     copy(base, memory_db)
-    made = child("more_due", memory_db, options.memory_due, options.open)
+    made = child("more_due", memory_db, options.memory_due)
     memory = child("project", memory_db, batch)
     print(
         f"memory run: {made['due']:,} due among {options.open:,} open, swept "
