@@ -48,7 +48,7 @@ class AutoTransition:
     name: str  # the transition method of Ticket
     deadline: str  # the field holding the instant it falls due
     complaint_kind: str | None = None  # the complaint it files, if any
-    message: Callable | None = None  # (at) → (kind, text) of the message it writes instead
+    message: Callable | None = None  # () → (kind, text expression) of the message it writes
     ready: Q = field(default_factory=Q)  # a further condition of the service, as a filter
 
     @cached_property

@@ -85,3 +85,21 @@ def test_setup_beat_keeps_a_job_paused_by_operations():
     out = run("setup_beat")
     assert not PeriodicTask.objects.get(name="sweep reply timeouts").enabled
     assert "PAUSED" in out
+
+
+def test_operations_see_and_can_pause_the_jobs_in_the_admin(client):
+    run("setup_beat")
+    admin = factories.UserFactory(username="root-admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get("/admin/django_celery_beat/periodictask/")
+    assert page.status_code == 200
+    for name in BEAT_SCHEDULE:
+        assert name in page.content.decode()
+    task = PeriodicTask.objects.get(name="sweep missed ship dates")
+    response = client.post(
+        "/admin/django_celery_beat/periodictask/",
+        {"action": "disable_tasks", "_selected_action": [task.pk]},
+    )
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert not task.enabled
