@@ -122,8 +122,9 @@ def evidence_file(request, pk):
         as_attachment=not evidence.is_image,
         filename=evidence.original_name,
     )
-    # Uploaded content: never cached by shared caches, never run as a page.
-    response["Cache-Control"] = "private, max-age=300"
+    # Uploaded content: never kept by shared caches, the viewer re-checked on every load, and
+    # never run as a page.
+    response["Cache-Control"] = "private, no-cache"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     response["X-Content-Type-Options"] = "nosniff"
     return response
