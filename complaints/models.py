@@ -1,5 +1,6 @@
 """Complaints filed on the buyer's behalf (§7), their evidence, liability and compensation."""
 
+import os
 import uuid
 
 from django.conf import settings
@@ -161,8 +162,21 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
 
 
 # Evidence never sits under a public URL: served only by a view that checks the viewer.
+class EvidenceStorage(FileSystemStorage):
+    """Files under PRIVATE_MEDIA_ROOT/evidence, read from the settings at each use (not frozen
+    at import), so a deployment or a test that moves PRIVATE_MEDIA_ROOT moves the files too."""
+
+    @property
+    def base_location(self):
+        return settings.PRIVATE_MEDIA_ROOT / "evidence"
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
 def evidence_storage():
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT / "evidence")
+    return EvidenceStorage()
 
 
 def evidence_path(instance, filename):
