@@ -702,13 +702,20 @@ class PolicyPublishForm(forms.ModelForm):
         fields = ("platform", "effective_from", *POLICY_NUMBERS, "note")
         help_texts = {
             "effective_from": gettext_lazy(
-                "Now or later. Open tickets keep the version they were created under."
+                "Now or later; leave empty for now. Open tickets keep the version they were "
+                "created under."
             ),
             **{
                 name: gettext_lazy('Days and hours, as "1 00:00:00" for 24 hours.')
                 for name in ("reply_window", "buyer_window", "review_target", "appeal_window")
             },
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Empty means "now", so that a form left open a while is not refused as in the past.
+        if "effective_from" in self.fields:  # absent on a published (read-only) version
+            self.fields["effective_from"].required = False
 
     def clean(self):
         data = super().clean()
@@ -796,7 +803,7 @@ class PolicyAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         platform = request.GET.get("platform") or "taobao"
         latest = Policy.objects.filter(platform=platform).order_by("-version").first()
-        initial = {"platform": platform, "effective_from": timezone.now()}
+        initial = {"platform": platform}
         if latest is not None:
             initial.update({name: getattr(latest, name) for name in POLICY_NUMBERS})
         return initial

@@ -305,3 +305,12 @@ def test_the_list_offers_a_publish_form_per_platform(ops_client):
     html = ops_client.get(reverse("admin:tickets_policy_changelist")).content.decode()
     add = reverse("admin:tickets_policy_add")
     assert f"{add}?platform=taobao" in html and f"{add}?platform=tmall" in html
+
+
+def test_an_empty_start_publishes_now(ops_client):
+    before = timezone.now()
+    data = policy_form(effective_from_0="", effective_from_1="")
+    response = ops_client.post(reverse("admin:tickets_policy_add"), data)
+    assert response.status_code == 302
+    new = Policy.objects.get(platform="taobao", version=2)
+    assert before <= new.effective_from <= timezone.now()
