@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tickets.api.filters import IdFilter
+from tickets.api.filters import IdFilter, InstantRangeFilter
 
 from ..models import OPEN_STATES, Complaint, ComplaintKind, ComplaintState
 
@@ -14,7 +14,7 @@ class ComplaintFilter(django_filters.FilterSet):
     shop = IdFilter(field_name="ticket__shop_id", help_text=_("The shop's id."))
     shop_code = django_filters.CharFilter(field_name="ticket__shop__code")
     ticket = IdFilter(field_name="ticket_id")
-    filed = django_filters.IsoDateTimeFromToRangeFilter(
+    filed = InstantRangeFilter(
         field_name="filed_at", help_text=_("filed_after / filed_before: ISO 8601 instants.")
     )
     overdue = django_filters.BooleanFilter(

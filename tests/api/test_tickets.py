@@ -416,3 +416,14 @@ def test_detail_embeds_reason_text_complaints_and_timeline(as_merchant, shop):
 def test_a_huge_id_is_a_404_not_a_500(as_reviewer):
     response = as_reviewer.get("/api/v1/tickets/99999999999999999999999999/")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "instant",
+    ["0518-06-29T16:38:52+20:37", "2026-05-08T10:00:00-23:59", "0001-01-01T00:00:00+01:00"],
+)
+def test_odd_offsets_in_created_filters_never_break_the_query(as_reviewer, instant):
+    response = as_reviewer.get("/api/v1/tickets/", {"created_after": instant})
+    assert response.status_code in (200, 400)
+    complaints = as_reviewer.get("/api/v1/complaints/", {"filed_before": instant})
+    assert complaints.status_code in (200, 400)
