@@ -447,15 +447,19 @@ def run_idle(repeat: int) -> dict:
             runs.append((time.perf_counter() - started) * 1000)
             assert moved == 0, f"{name} found {moved} due on the idle copy"
         timings[name] = statistics.median(runs)
+    from complaints.sweeps import past_review_target
+
+    queries = {
+        name: spec.due(AT).order_by(spec.deadline).values_list("pk")[:1000]
+        for name, spec in sweeps.SWEEPS.items()
+    }
+    queries["review_overdue"] = (
+        past_review_target(AT).order_by("review_due_at").values_list("pk")[:1000]
+    )
+    plans = {}
     with connection.cursor() as cursor:
-        plans = {}
-        for name, spec in sweeps.SWEEPS.items():
-            sql, params = (
-                spec.due(AT)
-                .order_by(spec.deadline)
-                .values_list("pk")[:1000]
-                .query.sql_with_params()
-            )
+        for name, query in queries.items():
+            sql, params = query.query.sql_with_params()
             cursor.execute("EXPLAIN " + sql, params)
             plans[name] = " / ".join(row[0].strip() for row in cursor.fetchall())
     return {"median_ms": timings, "plans": plans}
