@@ -169,8 +169,8 @@ class History:
     """Simulates tickets one by one with the models' pure transitions and collects every row
     the services would write, then writes a chunk with bulk inserts."""
 
-    def __init__(self, *, now, rng: random.Random, people, progress):
-        self.now, self.rng, self.people, self.progress = now, rng, people, progress
+    def __init__(self, *, now, rng: random.Random, people):
+        self.now, self.rng, self.people = now, rng, people
         self.transitions = {}
         for model in (Ticket, Complaint):
             for tr in model._meta.get_field("state").get_all_transitions(model):
@@ -270,6 +270,7 @@ class History:
             created_at=at,
             reply_due_at=at + policy.reply_window,
         )
+        ticket.demo_order_no = order.order_no
         self.tickets.append(ticket)
         self.log_creation(
             ticket,
@@ -718,6 +719,29 @@ class History:
         return ticket
 
     # -- writing -----------------------------------------------------------------------------
+    def _message_rows(self, adapt_dt):
+        delivery = dt.timedelta(seconds=2)
+        dumps = json.dumps
+        for ticket, kind, at, payload, text in self.messages:
+            pk = ticket.pk
+            body = {"ticket": pk, "order_no": ticket.demo_order_no}
+            if payload:
+                body.update(_payload(payload))
+            sent = adapt_dt(at)
+            # History: delivered long ago, so the outbox starts without old news.
+            yield (
+                pk,
+                ticket.buyer_id,
+                kind,
+                text,
+                dumps(body),
+                sent,
+                sent,
+                adapt_dt(at + delivery),
+                1,
+                "",
+            )
+
     def write(self):
         """Insert what the simulation collected, parents first, then the rows that point at
         them by id (audit rows and messages carry ids in their payloads)."""
@@ -759,7 +783,6 @@ class History:
             ),
         )
         self.messages.sort(key=lambda row: row[2])
-        delivery = dt.timedelta(seconds=2)
         insert_rows(
             BuyerMessage,
             (
@@ -774,28 +797,7 @@ class History:
                 "attempts",
                 "last_error",
             ),
-            (
-                (
-                    ticket.pk,
-                    ticket.buyer_id,
-                    kind,
-                    text,
-                    json.dumps(
-                        {
-                            "ticket": ticket.pk,
-                            "order_no": ticket.order.order_no,
-                            **(_payload(payload) or {}),
-                        },
-                    ),
-                    adapt_dt(at),
-                    adapt_dt(at),
-                    # History: delivered long ago, so the outbox starts without old news.
-                    adapt_dt(at + delivery),
-                    1,
-                    "",
-                )
-                for ticket, kind, at, payload, text in self.messages
-            ),
+            self._message_rows(adapt_dt),
         )
         evidence = []
         storage = Evidence._meta.get_field("file").storage
@@ -1493,7 +1495,7 @@ class Command(BaseCommand):
             file=sys.stderr,
             mininterval=0.5,
         )
-        history = History(now=now, rng=rng, people=people, progress=progress)
+        history = History(now=now, rng=rng, people=people)
         plan = ticket_plan(
             now=now,
             rng=rng,
