@@ -154,7 +154,7 @@ def test_purge_deletes_only_expired_keys(as_merchant, shop):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_requests_with_one_key_act_once():
     """Two threads send the same keyed reply at once: one acts, the other waits on the key row
     and replays its response; exactly one reply is recorded."""
