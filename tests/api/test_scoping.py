@@ -77,7 +77,7 @@ def endpoints(w):
         ("complaint list", "get", "/api/v1/complaints/", None, "list"),
         ("complaint detail", "get", f"/api/v1/complaints/{c.pk}/", None, "object"),
         ("appeal", "post", f"/api/v1/complaints/{c.pk}/appeal/", {"note": "x"}, "object"),
-        ("reasons", "get", "/api/v1/reasons/", None, "list"),
+        ("reasons", "get", "/api/v1/reasons/", None, "catalogue"),
         ("messages", "get", "/api/v1/messages/", None, "list"),
         ("shops", "get", "/api/v1/shops/", None, "list"),
         ("metrics", "get", f"/api/v1/shops/{shop.pk}/metrics/", None, "object"),
@@ -95,10 +95,11 @@ def endpoints(w):
 
 EXPECTED = {
     # actor: {kind: status}
-    "other_merchant": {"list": 200, "object": 404, "orders": 403},
-    "other_buyer": {"list": 200, "object": 404, "orders": 403},
-    "order_system": {"list": 403, "object": 403, "orders": 200},
-    "anonymous": {"list": 401, "object": 401, "orders": 401},
+    # §11: the reason catalogue is for anyone authenticated, the order system included.
+    "other_merchant": {"list": 200, "object": 404, "orders": 403, "catalogue": 200},
+    "other_buyer": {"list": 200, "object": 404, "orders": 403, "catalogue": 200},
+    "order_system": {"list": 403, "object": 403, "orders": 200, "catalogue": 200},
+    "anonymous": {"list": 401, "object": 401, "orders": 401, "catalogue": 401},
 }
 
 
@@ -123,7 +124,7 @@ def test_scoping_matrix(world, actor):
         if expected != 200:
             code = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
             assert response.json()["code"] == code[expected], (actor, name, response.json())
-        if expected != 200 or kind == "orders":
+        if expected != 200 or kind in ("orders", "catalogue"):
             body_text = response.content.decode()
             assert "secret merchant note" not in body_text, (actor, name)
             continue

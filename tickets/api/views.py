@@ -334,6 +334,8 @@ class TicketViewSet(
 
 @extend_schema(tags=["reasons"], summary="The active reply-reason catalogue")
 class ReasonListView(ApiMixin, generics.ListAPIView):
+    # §11: "anyone authenticated", the order system's account included.
+    permission_classes = [IsAuthenticated]
     serializer_class = ReasonSerializer
     queryset = ReplyReason.objects.active()
     filterset_fields = ["side"]
