@@ -5,6 +5,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 from .exceptions import Conflict
 from .models import Payout, Policy
 
@@ -19,7 +21,10 @@ def policy_in_force(*, platform: str, at: dt.datetime) -> Policy:
         .first()
     )
     if policy is None:
-        raise Conflict(f"no policy is in force for {platform} at {at.isoformat()}")
+        raise Conflict(
+            _("No policy is in force for %(platform)s at %(at)s.")
+            % {"platform": platform, "at": at.isoformat()}
+        )
     return policy
 
 

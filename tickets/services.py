@@ -7,6 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -122,7 +123,9 @@ def order_upsert(
     if paid_at is not None and paid_at > timezone.now() + CLOCK_SKEW:
         raise ValidationError(_("paid_at cannot be in the future."), field="paid_at")
     User = get_user_model()
-    buyer, _created = User.objects.get_or_create(username=buyer_username)
+    buyer, new_buyer = User.objects.get_or_create(username=buyer_username)
+    if new_buyer:  # a buyer first seen through an order gets the buyer role (§3)
+        buyer.groups.add(*Group.objects.filter(name=roles.BUYERS))
     order = Order.objects.select_for_update().filter(order_no=order_no).first()
     if order is None:
         try:

@@ -149,3 +149,18 @@ def test_upsert_with_a_freshness_that_is_not_true_or_false_is_refused(shop, is_f
         upsert(is_fresh=is_fresh)
     assert error.value.field == "is_fresh"
     assert not Order.objects.exists()
+
+
+def test_a_buyer_first_seen_through_an_order_gets_the_buyer_role(shop):
+    from tickets import roles, services
+
+    order, created = services.order_upsert(
+        order_no="NEW-BUYER-1",
+        shop_code=shop.code,
+        buyer_username="first-seen-buyer",
+        amount="12.50",
+        is_fresh=False,
+        paid_at=None,
+    )
+    assert created
+    assert roles.BUYERS in set(order.buyer.groups.values_list("name", flat=True))
