@@ -1,8 +1,10 @@
 """A reviewer's morning in a real browser (system Chromium): log in, take the oldest case,
 read it, judge it with a note, and see the ticket complete once the order is settled.
-Leaves a screenshot of the complaint page in docs/admin-complaint.png."""
+Screenshots go to test-artifacts/; with UPDATE_DOCS_SCREENSHOTS=1 they also refresh docs/."""
 
 import datetime as dt
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,16 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-SCREENSHOT = DOCS / "admin-complaint.png"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def shot(page, name, **options):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), **options)
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
+        shutil.copyfile(ARTIFACTS / name, DOCS / name)
 
 
 @pytest.fixture
@@ -48,7 +58,7 @@ def test_a_reviewer_works_the_queue(seeded, live_server, page):
     page.click("input[type=submit]")
     page.wait_for_selector("#rv-panel")
     assert complaint.ticket.order.order_no in page.inner_text("#rv-oldest")
-    page.screenshot(path=str(DOCS / "admin-index.png"), full_page=True)
+    shot(page, "admin-index.png", full_page=True)
 
     # take the oldest waiting case from the queue
     page.goto(f"{live_server.url}/admin/complaints/complaint/")
@@ -56,7 +66,7 @@ def test_a_reviewer_works_the_queue(seeded, live_server, page):
     assert rows.count() == 2
     assert complaint.ticket.order.order_no in rows.nth(0).inner_text()  # oldest first
     assert rows.nth(0).locator(".rv-overdue").count() == 1  # past the 48 h target
-    page.screenshot(path=str(DOCS / "admin-queue.png"))
+    shot(page, "admin-queue.png")
     page.click("#rv-take-next")
     page.wait_for_selector("#rv-decision-form")
     assert page.url.endswith(f"/admin/complaints/complaint/{complaint.pk}/change/")
@@ -67,8 +77,7 @@ def test_a_reviewer_works_the_queue(seeded, live_server, page):
     assert "8040" in page.inner_text("#rv-liability")  # paid as Tmall points
     assert page.locator("#rv-timeline-table tbody tr").count() == 4
     page.fill("#id_note", "商家选择无法发货，且未提供任何不可抗力证明，投诉成立。")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    shot(page, "admin-complaint.png", full_page=True)
 
     # judge it: one click, through the service
     page.click("button[value=uphold]")
