@@ -24,13 +24,13 @@ app.autodiscover_tasks()
 SWEEP_INTERVAL_SECONDS = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
 
 
-def _periodic(task: str) -> dict:
+def _periodic(task: str, every: float = SWEEP_INTERVAL_SECONDS) -> dict:
     return {
         "task": task,
-        "schedule": SWEEP_INTERVAL_SECONDS,
+        "schedule": every,
         # A run left queued past the next one is dropped (a worker down for an hour then runs
         # each job once, not sixty times): every run sweeps everything that is due anyway.
-        "options": {"expire_seconds": max(SWEEP_INTERVAL_SECONDS - 5, 1)},
+        "options": {"expire_seconds": max(every - 5, 1)},
     }
 
 
@@ -40,5 +40,9 @@ BEAT_SCHEDULE = {
     "sweep missed ship dates": _periodic("tickets.tasks.sweep_missed_ship_dates"),
     "flag complaints past review target": _periodic("complaints.tasks.sweep_review_overdue"),
     "re-send undelivered buyer messages": _periodic("tickets.tasks.deliver_buyer_messages"),
+    # API idempotency keys live 24 hours; removing the expired ones hourly is plenty.
+    "purge expired idempotency keys": _periodic(
+        "idempotency.purge_expired_idempotency_keys", every=3600
+    ),
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

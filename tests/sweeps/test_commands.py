@@ -74,8 +74,9 @@ def test_setup_beat_loads_the_schedule_declared_in_code_idempotently():
     assert set(BEAT_SCHEDULE) <= set(tasks)
     for name, entry in BEAT_SCHEDULE.items():
         assert tasks[name].task == entry["task"]
-        assert tasks[name].interval.every == 60
+        assert tasks[name].interval.every == entry["schedule"]
         assert tasks[name].enabled
+    assert tasks["sweep reply timeouts"].interval.every == 60  # the sweeps run every minute
     assert PeriodicTask.objects.filter(name__in=BEAT_SCHEDULE).count() == len(BEAT_SCHEDULE)
 
 
