@@ -19,7 +19,7 @@ from tickets.exceptions import (
 )
 from tickets.exceptions import ValidationError as DomainValidationError
 from tickets.models import MessageKind, Ticket, TicketState
-from tickets.outbox import COMPENSATION_TEXTS, KIND_TEXTS, message_buyer
+from tickets.outbox import COMPENSATION_TEXTS, KIND_TEXTS, amount_text, message_buyer
 from tickets.policy import CompensationTerms, late_shipment_terms
 
 from .evidence import CheckedFile
@@ -97,16 +97,13 @@ def compensation_create(
         points=terms.points,
         created_at=at,
     )
-    amount_text = (
-        f"{terms.points} 天猫积分（¥{terms.amount}）" if terms.points else f"¥{terms.amount}"
-    )
     message_buyer(
         ticket=ticket,
         kind=MessageKind.COMPENSATION,
         at=at,
         payload={"compensation": compensation.pk, "amount": str(terms.amount)},
         compensation_kind=COMPENSATION_TEXTS[kind],
-        amount_text=amount_text,
+        amount_text=amount_text(terms),
     )
     return compensation
 

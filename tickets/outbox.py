@@ -53,6 +53,27 @@ def local_text(value) -> str:
     return value.isoformat() if value is not None else ""
 
 
+def reply_fields(*, plan: str, reason, ship_by, buyer_due_at) -> dict:
+    """The fields of the REPLY text: the plan, the reason's buyer-facing text and, for dated
+    plans, the promised date (and for ship-later, until when the buyer may answer)."""
+    ship_by_text = ""
+    if plan == "ship_later":
+        ship_by_text = (
+            f"。预计 {ship_by.isoformat()} 前发货，请在 {local_text(buyer_due_at)} "
+            "前确认，逾期未操作视为认可"
+        )
+    elif plan == "exchange_agreed":
+        ship_by_text = f"。换货预计 {ship_by.isoformat()} 前发出"
+    # The ship-by sentence starts with its own "。"; avoid "。。" after the reason's text.
+    reason_text = reason.buyer_text.rstrip("。") if ship_by_text else reason.buyer_text
+    return {"plan": PLAN_TEXTS[plan], "reason_text": reason_text, "ship_by_text": ship_by_text}
+
+
+def amount_text(terms) -> str:
+    """A compensation as the buyer reads it: yuan, or Tmall points with their yuan value."""
+    return f"{terms.points} 天猫积分（¥{terms.amount}）" if terms.points else f"¥{terms.amount}"
+
+
 def message_buyer(*, ticket: Ticket, kind: str, at, payload: dict | None = None, **fields):
     """Write one outbox row for `ticket`'s buyer and ask for delivery after commit."""
     text = TEXTS[kind].format(**fields)

@@ -40,7 +40,7 @@ from .models import (
     TicketState,
     platform_today,
 )
-from .outbox import PLAN_TEXTS, local_text, message_buyer
+from .outbox import local_text, message_buyer, reply_fields
 from .policy import policy_in_force, stockout_terms
 
 S = TicketState
@@ -348,14 +348,6 @@ def ticket_reply(
             buyer_window=ticket.policy.buyer_window,
         )
     ticket.save()
-    ship_by_text = ""
-    if plan == Plan.SHIP_LATER:
-        ship_by_text = (
-            f"。预计 {ship_by.isoformat()} 前发货，请在 {local_text(ticket.buyer_due_at)} "
-            "前确认，逾期未操作视为认可"
-        )
-    elif plan == Plan.EXCHANGE_AGREED:
-        ship_by_text = f"。换货预计 {ship_by.isoformat()} 前发出"
     message_buyer(
         ticket=ticket,
         kind=MessageKind.REPLY,
@@ -365,10 +357,9 @@ def ticket_reply(
             "reason": reason_obj.code,
             "ship_by": ship_by and ship_by.isoformat(),
         },
-        plan=PLAN_TEXTS[plan],
-        # The ship-by sentence starts with its own "。"; avoid "。。" after the reason's text.
-        reason_text=reason_obj.buyer_text.rstrip("。") if ship_by_text else reason_obj.buyer_text,
-        ship_by_text=ship_by_text,
+        **reply_fields(
+            plan=plan, reason=reason_obj, ship_by=ship_by, buyer_due_at=ticket.buyer_due_at
+        ),
     )
     if plan == Plan.CANNOT_SHIP:
         complaint_file(ticket=ticket, kind=ComplaintKind.CANNOT_SHIP, at=at)

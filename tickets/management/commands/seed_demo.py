@@ -77,7 +77,14 @@ from tickets.models import (
     TicketState,
     platform_today,
 )
-from tickets.outbox import COMPENSATION_TEXTS, KIND_TEXTS, PLAN_TEXTS, TEXTS, local_text
+from tickets.outbox import (
+    COMPENSATION_TEXTS,
+    KIND_TEXTS,
+    TEXTS,
+    amount_text,
+    local_text,
+    reply_fields,
+)
 from tickets.policy import late_shipment_terms, policy_in_force, stockout_terms
 
 S = TicketState
@@ -310,22 +317,14 @@ class History:
                 buyer_window=ticket.policy.buyer_window,
             ),
         )
-        ship_by_text = ""
-        if plan == Plan.SHIP_LATER:
-            ship_by_text = (
-                f"。预计 {ship_by.isoformat()} 前发货，请在 {local_text(ticket.buyer_due_at)} "
-                "前确认，逾期未操作视为认可"
-            )
-        elif plan == Plan.EXCHANGE_AGREED:
-            ship_by_text = f"。换货预计 {ship_by.isoformat()} 前发出"
         self.message(
             ticket,
             MessageKind.REPLY,
             at,
             {"plan": plan, "reason": reason.code, "ship_by": ship_by and ship_by.isoformat()},
-            plan=PLAN_TEXTS[plan],
-            reason_text=reason.buyer_text,
-            ship_by_text=ship_by_text,
+            **reply_fields(
+                plan=plan, reason=reason, ship_by=ship_by, buyer_due_at=ticket.buyer_due_at
+            ),
         )
         if plan == Plan.CANNOT_SHIP:
             return self.file(ticket, ComplaintKind.CANNOT_SHIP, at=at)
@@ -402,16 +401,13 @@ class History:
             created_at=at,
         )
         self.compensations.append(compensation)
-        amount_text = (
-            f"{terms.points} 天猫积分（¥{terms.amount}）" if terms.points else f"¥{terms.amount}"
-        )
         self.message(
             ticket,
             MessageKind.COMPENSATION,
             at,
             {"compensation": compensation, "amount": str(terms.amount)},
             compensation_kind=COMPENSATION_TEXTS[kind],
-            amount_text=amount_text,
+            amount_text=amount_text(terms),
         )
         return compensation
 
