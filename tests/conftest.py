@@ -1,4 +1,6 @@
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -65,3 +67,33 @@ def playwright(playwright, django_db_setup):
         if snapshot is not None and not hasattr(current, "_test_serialized_contents"):
             current._test_serialized_contents = snapshot
     return playwright
+
+
+# -- browser tests: Playwright driving the system Chromium (Debian's), never a downloaded one --
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+HAVE_CHROMIUM = Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
+# live_server runs in a thread while Playwright's sync API keeps an event loop in this one;
+# Django refuses ORM calls from a thread with a running loop unless told it is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not HAVE_CHROMIUM:
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--lang=zh-CN",  # the date picker's format follows the browser's own language
+        ],
+    }

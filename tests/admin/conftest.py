@@ -1,7 +1,4 @@
 import importlib
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -46,33 +43,6 @@ def ops_client(client, ops):
 def _english(settings):
     """Assertions read the English source strings; zh-hans is checked by its own test."""
     settings.LANGUAGE_CODE = "en"
-
-
-# -- the browser test (Playwright driving the system Chromium, never a downloaded browser) --
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# live_server runs in a thread while Playwright's sync API keeps an event loop in this one.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    }
 
 
 @pytest.fixture

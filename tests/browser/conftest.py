@@ -1,47 +1,24 @@
 """Browser tests: Playwright for Python driving the system Chromium (Debian's `chromium`),
 never a downloaded browser. Pages are served by pytest-django's `live_server`."""
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from tests.conftest import CHROMIUM, HAVE_CHROMIUM
 
-# live_server runs in a thread while Playwright's sync API keeps an event loop in this one;
-# Django refuses ORM calls from a thread with a running loop unless told it is safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
-    missing = not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM))
+    missing = not HAVE_CHROMIUM
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
             if missing:
                 item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}"))
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--lang=zh-CN",  # the date picker's format follows the browser's own language
-        ],
-    }
 
 
 @pytest.fixture(scope="session")
