@@ -57,7 +57,7 @@ def _lock_ticket(ticket_id) -> Ticket:
     try:
         return (
             Ticket.objects.select_for_update(of=("self",))
-            .select_related("order", "shop", "policy", "reply_reason")
+            .select_related("order", "shop", "buyer", "policy", "reply_reason")
             .get(pk=ticket_id)
         )
     except (Ticket.DoesNotExist, ValueError, TypeError):
