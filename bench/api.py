@@ -16,7 +16,7 @@ Target: reply throughput ≥ 30 % of /healthz.
                                   [--workers W] [--no-idempotency-key]
 
 BENCH_API_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/urge_bench_api) names the
-database. Everything is bounded: phases stop on time or when the tickets run out, the server is
+database, BENCH_API_REDIS_URL (default redis://127.0.0.1:6379/15) the broker and cache. Everything is bounded: phases stop on time or when the tickets run out, the server is
 stopped at the end (also on errors). Ends with `RESULT name=value target=value ok|short`.
 """
 
@@ -57,8 +57,8 @@ def server_env() -> dict:
         "ALLOWED_HOSTS": HOST,
         "VAR_DIR": str(var_dir),
         "LOG_LEVEL": "ERROR",
-        "REDIS_URL": "",
-        "CELERY_BROKER_URL": "",
+        # As deployed: the outbox's delivery request goes to Redis after each commit.
+        "REDIS_URL": os.environ.get("BENCH_API_REDIS_URL", "redis://127.0.0.1:6379/15"),
         "PYTHONPATH": str(ROOT),
     }
 
