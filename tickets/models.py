@@ -376,6 +376,14 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         deadline = self.current_deadline
         return deadline is not None and at >= deadline
 
+    def reply_open(self, at) -> bool:
+        """The merchant may still reply (§4: before `reply_due_at`)."""
+        return self.state == S.AWAITING_REPLY and at < self.reply_due_at
+
+    def buyer_answer_open(self, at) -> bool:
+        """The buyer may still accept or reject (§4: before `buyer_due_at`)."""
+        return self.state == S.AWAITING_BUYER and at < self.buyer_due_at
+
     def _mark_first_action(self, at):
         self.first_action_at = self.first_action_at or at
 

@@ -389,6 +389,12 @@ def second_handling_refusal(ticket: Ticket) -> tuple[type, str] | None:
     return None
 
 
+def second_handling_open(ticket: Ticket, at) -> bool:
+    """Second handling may be offered now: the §6 gate passes and the promised date has not
+    ended. Pure, like `second_handling_refusal`."""
+    return second_handling_refusal(ticket) is None and at < ticket.ship_deadline
+
+
 @domain_errors
 @transaction.atomic
 def ticket_second_handling(
@@ -637,6 +643,7 @@ __all__ = [
     "order_settle",
     "order_upsert",
     "policy_publish",
+    "second_handling_open",
     "second_handling_refusal",
     "ship_by_problem",
     "shop_enable_second_handling",

@@ -23,7 +23,7 @@ from ..models import (
     TicketState,
 )
 from ..selectors import ticket_timeline
-from ..services import second_handling_refusal
+from ..services import second_handling_open, second_handling_refusal
 
 
 class OptionalChoiceField(serializers.ChoiceField):
@@ -357,15 +357,11 @@ class TicketDetailSerializer(TicketSerializer):
         now = self.context.get("now") or timezone.now()
         actions = []
         if roles.is_merchant_of(user, ticket.shop_id):
-            if ticket.state == TicketState.AWAITING_REPLY and now < ticket.reply_due_at:
+            if ticket.reply_open(now):
                 actions.append("reply")
-            if second_handling_refusal(ticket) is None and now < ticket.ship_deadline:
+            if second_handling_open(ticket, now):
                 actions.append("second_handling")
-        if (
-            ticket.buyer_id == user.pk
-            and ticket.state == TicketState.AWAITING_BUYER
-            and now < ticket.buyer_due_at
-        ):
+        if ticket.buyer_id == user.pk and ticket.buyer_answer_open(now):
             actions.append("buyer_response")
         return actions
 

@@ -11,7 +11,7 @@ from complaints.models import ComplaintState
 
 from ..exceptions import DomainError
 from ..models import PLANS_WITH_DATE, Shop, Ticket, TicketState
-from ..services import second_handling_refusal
+from ..services import second_handling_open, second_handling_refusal
 
 S = TicketState
 SESSION_SHOP = "merchant_shop_id"
@@ -54,10 +54,10 @@ def form_error_from(form, error: DomainError):
 def ticket_actions(ticket: Ticket, now) -> dict:
     """The actions the ticket allows now, for links and buttons. The services check again;
     this only decides what to offer and, where nothing is offered, why."""
-    can_reply = ticket.state == S.AWAITING_REPLY and now < ticket.reply_due_at
+    can_reply = ticket.reply_open(now)
     refusal = second_handling_refusal(ticket)
     second_handling_reason = refusal[1] if refusal else None
-    can_second = refusal is None and ticket.ship_deadline is not None and now < ticket.ship_deadline
+    can_second = second_handling_open(ticket, now)
     if refusal is None and not can_second:
         second_handling_reason = _("The promised ship date has passed.")
     # On the ticket page, the absence is explained only where second handling could apply.
