@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tickets import roles
-from tickets.admin import timeline_rows
+from tickets.admin import ReadOnlyAdmin, timeline_rows
 from tickets.exceptions import DomainError
 from tickets.models import PLATFORM_TZ, Platform
 from tickets.policy import late_shipment_terms
@@ -124,19 +124,6 @@ class CsvExportMixin:
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.csv_name}-{stamp}.csv"'
         return response
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written only by the services: readable, never edited in the admin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # -- the queue's filters ------------------------------------------------------------------
