@@ -52,7 +52,12 @@ from .models import (
 )
 from .rollout import rollout_schedule_apply
 from .selectors import overdue, ticket_timeline, with_current_deadline
-from .services import POLICY_NUMBERS, policy_publish, shop_enable_second_handling
+from .services import (
+    POLICY_NUMBERS,
+    policy_publish,
+    reasons_set_active,
+    shop_enable_second_handling,
+)
 
 S = TicketState
 
@@ -948,7 +953,7 @@ class ReplyReasonAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description=gettext_lazy("Deactivate selected reasons"))
     def deactivate(self, request, queryset):
-        n = queryset.filter(is_active=True).update(is_active=False, deactivated_at=timezone.now())
+        n = reasons_set_active(reasons=queryset, active=False)
         self.message_user(
             request,
             _("%(n)d reason(s) deactivated: merchants no longer see them.") % {"n": n},
@@ -957,7 +962,7 @@ class ReplyReasonAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description=gettext_lazy("Reactivate selected reasons"))
     def reactivate(self, request, queryset):
-        n = queryset.filter(is_active=False).update(is_active=True, deactivated_at=None)
+        n = reasons_set_active(reasons=queryset, active=True)
         self.message_user(request, _("%(n)d reason(s) reactivated.") % {"n": n}, messages.SUCCESS)
 
 

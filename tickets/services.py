@@ -587,6 +587,17 @@ def policy_publish(*, platform: str, actor=None, effective_from=None, note: str 
     return policy
 
 
+@transaction.atomic
+def reasons_set_active(*, reasons, active: bool, at=None) -> int:
+    """§5: reasons are soft-deleted: deactivated (merchants no longer see them; tickets that
+    used them keep them) or reactivated. `reasons`: a queryset. Returns how many changed."""
+    if active:
+        return reasons.filter(is_active=False).update(is_active=True, deactivated_at=None)
+    return reasons.filter(is_active=True).update(
+        is_active=False, deactivated_at=at or timezone.now()
+    )
+
+
 @domain_errors
 @transaction.atomic
 def shop_enable_second_handling(*, shops, at=None) -> int:
@@ -643,6 +654,7 @@ __all__ = [
     "order_settle",
     "order_upsert",
     "policy_publish",
+    "reasons_set_active",
     "second_handling_open",
     "second_handling_refusal",
     "ship_by_problem",
