@@ -171,6 +171,17 @@ class Policy(models.Model):
                 & Q(stockout_rate__gte=0, stockout_rate__lte=1),
                 name="policy_rates_between_0_and_1",
             ),
+            models.CheckConstraint(
+                condition=Q(reply_window__gt=dt.timedelta(0))
+                & Q(buyer_window__gt=dt.timedelta(0))
+                & Q(review_target__gt=dt.timedelta(0))
+                & Q(appeal_window__gt=dt.timedelta(0)),
+                name="policy_windows_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(payout=Payout.TMALL_POINTS) | Q(points_per_yuan__gte=1),
+                name="policy_points_payout_has_rate",
+            ),
         ]
 
     def __str__(self):

@@ -2,6 +2,7 @@
 whatever the code does: one open ticket per order, one complaint per kind per ticket, one open
 complaint per ticket, money never negative, a dated plan always has its date."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -144,3 +145,21 @@ def test_open_complaints_are_pending_or_in_review():
 
     assert set(OPEN_STATES) == {"pending", "in_review"}
     assert Complaint._meta.get_field("state").default == "pending"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"reply_window": dt.timedelta(0)},
+        {"buyer_window": dt.timedelta(0)},
+        {"review_target": dt.timedelta(0)},
+        {"appeal_window": dt.timedelta(0)},
+        {"payout": "tmall_points", "points_per_yuan": 0},
+    ],
+)
+def test_the_database_refuses_a_policy_with_a_zero_window_or_points_without_a_rate(change):
+    from tickets.models import Policy
+
+    policy = Policy.objects.get(platform="taobao", version=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Policy.objects.filter(pk=policy.pk).update(**change)
