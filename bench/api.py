@@ -16,8 +16,9 @@ Target: reply throughput ≥ 30 % of /healthz.
                                   [--workers W] [--no-idempotency-key]
 
 BENCH_API_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/urge_bench_api) names the
-database, BENCH_API_REDIS_URL (default redis://127.0.0.1:6379/15) the broker and cache. Everything is bounded: phases stop on time or when the tickets run out, the server is
-stopped at the end (also on errors). Ends with `RESULT name=value target=value ok|short`.
+database, BENCH_API_REDIS_URL (default redis://127.0.0.1:6379/15) the broker and cache.
+Everything is bounded: phases stop on time or when the tickets run out, the server is stopped
+at the end (also on errors). Ends with `RESULT name=value target=value ok|short`.
 """
 
 import argparse
