@@ -158,7 +158,7 @@ def timeline_rows(ticket) -> list[dict]:
     return rows
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class NoEditsMixin:
     """Records written only by the services or the order system: read, never edited here."""
 
     def has_add_permission(self, request, obj=None):
@@ -171,19 +171,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyAdmin(NoEditsMixin, admin.ModelAdmin):
+    pass
+
+
+class ReadOnlyInline(NoEditsMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # -- tickets ------------------------------------------------------------------------------
