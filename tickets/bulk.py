@@ -34,6 +34,10 @@ def insert_select(model, rows: models.QuerySet, **columns) -> list:
             expression = Value(field.get_default(), output_field=field)
         elif not hasattr(expression, "resolve_expression"):
             expression = Value(expression, output_field=field)
+        if isinstance(expression, Value):
+            # A parameter in a SELECT list has no type the server could infer (NULL above all)
+            # when parameters are bound by the server: say it.
+            expression = Cast(expression, output_field=field)
         selected[f"insert_col_{i}"] = expression
     query = rows.annotate(**selected).values_list(*selected).query
     sql, params = query.sql_with_params()
@@ -97,6 +101,15 @@ class IsoDate(models.Func):
         )
 
 
+def _typed(values: dict) -> dict:
+    """Constants given as `Value`s, cast to their own type: a parameter inside a function call
+    has no type the server could infer when parameters are bound by the server."""
+    return {
+        name: Cast(v, output_field=v.output_field) if isinstance(v, Value) else v
+        for name, v in values.items()
+    }
+
+
 def _as_text(expression):
     if isinstance(expression, str):
         expression = F(expression)
@@ -157,7 +170,9 @@ def message_buyers(
         buyer=F(f"{prefix}buyer_id"),
         kind=Value(kind),
         text=text if hasattr(text, "resolve_expression") else Value(text),
-        payload=JSONObject(ticket=ticket_id, order_no=F(f"{prefix}order__order_no"), **payload),
+        payload=JSONObject(
+            ticket=ticket_id, order_no=F(f"{prefix}order__order_no"), **_typed(payload)
+        ),
         created_at=Value(at, output_field=models.DateTimeField()),
         next_attempt_at=Value(at, output_field=models.DateTimeField()),
     )

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, IntegerField, Value
+from django.db.models import BigIntegerField, F, Value
 from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -615,7 +615,9 @@ def rollout_order(queryset):
     hash of the id), the same on every database and every run."""
     return queryset.annotate(
         rollout_rank=Mod(
-            F("id") * Value(2654435761), Value(4294967296), output_field=IntegerField()
+            F("id") * Value(2654435761, output_field=BigIntegerField()),
+            Value(4294967296, output_field=BigIntegerField()),
+            output_field=BigIntegerField(),
         )
     ).order_by("rollout_rank", "id")
 

@@ -76,7 +76,15 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = env_bool("DATABASE_POOL", True)
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["pool"] = env_bool("DATABASE_POOL", True)
+    # Parameters bound by the server, and a statement prepared once it has run a few times on
+    # a pooled connection: the hot statements (a reply's lock, the token lookup) are then not
+    # parsed and planned again on every request. Set DATABASE_SERVER_SIDE_BINDING=false behind
+    # a pooler in transaction mode (PgBouncer), which cannot keep prepared statements.
+    if env_bool("DATABASE_SERVER_SIDE_BINDING", True):
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = 5  # psycopg's default, which Django turns off
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web server, the worker and beat share one file.
     DATABASES["default"]["OPTIONS"] = {
@@ -116,7 +124,7 @@ LOGOUT_REDIRECT_URL = "merchant:login"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tickets.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
