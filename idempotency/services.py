@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from .models import IdempotencyKey
@@ -35,11 +35,10 @@ def idempotency_claim(*, user, key: str, fingerprint: str, method: str, path: st
         "response_body": None,
     }
     for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                return IdempotencyKey.objects.create(user=user, key=key, **fields), True
-        except IntegrityError:
-            row = IdempotencyKey.objects.select_for_update().filter(user=user, key=key).first()
+        row = IdempotencyKey(user=user, key=key, **fields)
+        if _insert_unless_taken(row):
+            return row, True
+        row = IdempotencyKey.objects.select_for_update().filter(user=user, key=key).first()
         if row is None:  # the first request failed and gave its key back meanwhile
             continue
         if row.expires_at <= now:
@@ -53,6 +52,30 @@ def idempotency_claim(*, user, key: str, fingerprint: str, method: str, path: st
             raise KeyInProgress
         return row, False
     raise KeyInProgress
+
+
+def _insert_unless_taken(row: IdempotencyKey) -> bool:
+    """`INSERT ... ON CONFLICT (user, key) DO NOTHING RETURNING id` (PostgreSQL, SQLite): True
+    with `row` saved, or False when the caller already has this key. One statement and no
+    savepoint: a conflict is an answer, not an error that would spoil the transaction. While
+    another transaction holds the same new key, the database makes this one wait for it."""
+    meta = IdempotencyKey._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    unique = ", ".join(quote(meta.get_field(name).column) for name in ("user", "key"))
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({unique}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk, row._state.adding, row._state.db = inserted[0], False, connection.alias
+    return True
 
 
 def idempotency_store(*, row: IdempotencyKey, status_code: int, body) -> None:
