@@ -3,6 +3,7 @@ transaction. Delivery is a task that runs after commit; if the broker is down th
 in the outbox and the periodic re-send picks it up."""
 
 import logging
+import time
 
 from django.db import transaction
 
@@ -90,13 +91,27 @@ def message_buyer(*, ticket: Ticket, kind: str, at, payload: dict | None = None,
     return message
 
 
+# A burst of commits asks for one delivery run, not one each: after enqueueing, a process asks
+# again only once DELIVERY_DEBOUNCE has passed, and the run it enqueued waits that long before
+# it starts. So every row committed while this process held back (after its last enqueue and
+# before the wait ended) is already committed when that run claims the due rows.
+DELIVERY_DEBOUNCE = 1.0  # seconds
+_next_enqueue = 0.0  # time.monotonic() before which this process enqueues nothing more
+
+
 def request_delivery():
-    """Enqueue delivery now; a broker failure is logged, the periodic re-send covers it."""
+    """Enqueue a delivery run (at most one per process per DELIVERY_DEBOUNCE); a broker
+    failure is logged, and the periodic re-send covers it."""
+    global _next_enqueue
+    now = time.monotonic()
+    if now < _next_enqueue:
+        return
+    _next_enqueue = now + DELIVERY_DEBOUNCE
     try:
         from .tasks import deliver_buyer_messages
     except ImportError:  # delivery is not wired in this process
         return
     try:
-        deliver_buyer_messages.delay()
+        deliver_buyer_messages.apply_async(countdown=DELIVERY_DEBOUNCE)
     except Exception:  # the broker is down: the row waits in the outbox
         logger.warning("buyer message delivery not enqueued; the periodic re-send will retry")

@@ -134,3 +134,65 @@ def test_a_delivered_message_is_never_sent_again(webhook):
         assert delivery.deliver_due_messages().delivered == 0
     ids = [headers["X-Message-Id"] for headers, _ in webhook.received]
     assert len(ids) == len(set(ids)) == 2
+
+
+# -- asking for delivery after a commit -----------------------------------------------------
+
+
+class Clock:
+    def __init__(self, now=1000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """The delivery runs `outbox.request_delivery` enqueues (their countdowns), on a clock the
+    test moves."""
+    from tickets import outbox, tasks
+
+    calls, clock = [], Clock()
+    monkeypatch.setattr(outbox, "_next_enqueue", 0.0)
+    monkeypatch.setattr(outbox.time, "monotonic", clock)
+    monkeypatch.setattr(
+        tasks.deliver_buyer_messages, "apply_async", lambda **kw: calls.append(kw["countdown"])
+    )
+    return outbox, calls, clock
+
+
+def test_a_burst_of_commits_enqueues_one_delayed_run(enqueued):
+    outbox, calls, clock = enqueued
+    outbox.request_delivery()
+    assert calls == [outbox.DELIVERY_DEBOUNCE]  # the run waits as long as the burst is held back
+    for step in (0.1, 0.5, 0.99):
+        clock.now = 1000.0 + step
+        outbox.request_delivery()
+    assert len(calls) == 1  # held back: the run already enqueued starts after these commits
+    clock.now = 1000.0 + outbox.DELIVERY_DEBOUNCE
+    outbox.request_delivery()
+    assert len(calls) == 2
+
+
+def test_rows_committed_while_held_back_are_due_when_the_run_starts(enqueued):
+    """The rule the debounce rests on: the enqueued run starts no sooner than the end of the
+    window in which later commits are held back."""
+    outbox, calls, clock = enqueued
+    outbox.request_delivery()
+    run_starts = clock.now + calls[0]
+    clock.now += outbox.DELIVERY_DEBOUNCE * 0.999
+    outbox.request_delivery()  # a commit at the last held-back instant
+    assert len(calls) == 1 and clock.now <= run_starts
+
+
+def test_a_broker_failure_is_logged_not_raised(monkeypatch, caplog):
+    from tickets import outbox, tasks
+
+    def down(**kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(outbox, "_next_enqueue", 0.0)
+    monkeypatch.setattr(tasks.deliver_buyer_messages, "apply_async", down)
+    outbox.request_delivery()
+    assert "not enqueued" in caplog.text
