@@ -23,6 +23,7 @@ from complaints.services import compensation_create, complaint_file, evidence_at
 from . import roles
 from .audit import SYSTEM, audited, log_creation
 from .exceptions import DeadlinePassed, InvalidTransition, NotFound, ValidationError, domain_errors
+from .locks import lock_ticket
 from .models import (
     PLANS_WITH_DATE,
     PLATFORM_TZ,
@@ -54,14 +55,10 @@ def _local(at) -> str:
 
 
 def _lock_ticket(ticket_id) -> Ticket:
-    try:
-        return (
-            Ticket.objects.select_for_update(of=("self",))
-            .select_related("order", "shop", "buyer", "policy", "reply_reason")
-            .get(pk=ticket_id)
-        )
-    except (Ticket.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_("No such ticket.")) from None
+    ticket = lock_ticket(ticket_id)
+    if ticket is None:
+        raise NotFound(_("No such ticket."))
+    return ticket
 
 
 def _require_merchant(actor, ticket: Ticket):
