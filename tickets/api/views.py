@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from idempotency.api import idempotent
 
 from .. import roles, services
+from ..exceptions import NotFound as DomainNotFound
 from ..models import BuyerMessage, Order, ReplyReason, Shop
 from ..selectors import (
     handling_time_by_day,
@@ -230,6 +231,22 @@ class TicketViewSet(
         if not roles.is_merchant_of(self.request.user, ticket.shop_id):
             raise exceptions.PermissionDenied(message)
 
+    def _as_merchant(self, serializer_class, message, act, data=None):
+        """Validate `data` (default: the body) with `serializer_class` and call `act(**fields)`,
+        a service acting as the caller. The service refuses anyone not staffing the ticket's
+        shop as if there were no ticket; only then (or before a field error) is the scope
+        looked up, so that a caller who may see the ticket (its buyer, a reviewer) gets 403
+        with `message`, everyone else 404, and the common path costs no statement of its own."""
+        serializer = serializer_class(data=self.request.data if data is None else data)
+        if not serializer.is_valid():
+            self._require_merchant(self._ticket_for_action(), message)
+            raise exceptions.ValidationError(serializer.errors)
+        try:
+            return act(**serializer.validated_data)
+        except DomainNotFound:
+            self._require_merchant(self._ticket_for_action(), message)
+            raise
+
     @extend_schema(
         summary="Urge shipment (buyer)",
         description=_(
@@ -260,10 +277,11 @@ class TicketViewSet(
     @action(detail=True, methods=["post"])
     @idempotent
     def reply(self, request, pk=None):
-        ticket = self._ticket_for_action()
-        self._require_merchant(ticket, _("Only staff of the ticket's shop can reply."))
-        data = validated(ReplySerializer, request.data)
-        ticket = services.ticket_reply(ticket_id=ticket.pk, actor=request.user, **data)
+        ticket = self._as_merchant(
+            ReplySerializer,
+            _("Only staff of the ticket's shop can reply."),
+            lambda **data: services.ticket_reply(ticket_id=pk, actor=request.user, **data),
+        )
         return self._result(ticket)
 
     @extend_schema(
@@ -308,20 +326,18 @@ class TicketViewSet(
     )
     @idempotent
     def second_handling(self, request, pk=None):
-        ticket = self._ticket_for_action()
-        self._require_merchant(ticket, _("Only staff of the ticket's shop can handle it."))
         data = request.data
         if hasattr(data, "getlist"):  # multipart: `evidence` repeated, or `evidence[]`
             data = {k: data[k] for k in ("plan", "note") if k in data} | {
                 "evidence": data.getlist("evidence") + data.getlist("evidence[]")
             }
-        data = validated(SecondHandlingSerializer, data)
-        ticket = services.ticket_second_handling(
-            ticket_id=ticket.pk,
-            actor=request.user,
-            plan=data["plan"],
-            note=data["note"],
-            evidence=data["evidence"],
+        ticket = self._as_merchant(
+            SecondHandlingSerializer,
+            _("Only staff of the ticket's shop can handle it."),
+            lambda **fields: services.ticket_second_handling(
+                ticket_id=pk, actor=request.user, **fields
+            ),
+            data=data,
         )
         return self._result(ticket)
 
