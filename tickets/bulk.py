@@ -35,9 +35,7 @@ def insert_select(model, rows: models.QuerySet, **columns) -> list:
         elif not hasattr(expression, "resolve_expression"):
             expression = Value(expression, output_field=field)
         if isinstance(expression, Value):
-            # A parameter in a SELECT list has no type the server could infer (NULL above all)
-            # when parameters are bound by the server: say it.
-            expression = Cast(expression, output_field=field)
+            expression = Typed(expression, output_field=field)
         selected[f"insert_col_{i}"] = expression
     query = rows.annotate(**selected).values_list(*selected).query
     sql, params = query.sql_with_params()
@@ -101,11 +99,24 @@ class IsoDate(models.Func):
         )
 
 
+class Typed(models.Func):
+    """A constant with its type spelled out on PostgreSQL, where parameters are bound by the
+    server and one in a SELECT list or a function's arguments has no type the server could
+    infer (NULL above all). Elsewhere the constant as it is."""
+
+    arity = 1
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(self.source_expressions[0])
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql})::{self.output_field.cast_db_type(connection)}", params
+
+
 def _typed(values: dict) -> dict:
-    """Constants given as `Value`s, cast to their own type: a parameter inside a function call
-    has no type the server could infer when parameters are bound by the server."""
     return {
-        name: Cast(v, output_field=v.output_field) if isinstance(v, Value) else v
+        name: Typed(v, output_field=v.output_field) if isinstance(v, Value) else v
         for name, v in values.items()
     }
 
