@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -30,7 +31,7 @@ def test_the_token_statement_reads_the_roles_and_shops():
     shops = [factories.ShopFactory(), factories.ShopFactory()]
     for shop in shops:
         ShopMembership.objects.create(user=user, shop=shop)
-    key = client_for(user)._credentials["HTTP_AUTHORIZATION"].split()[1]
+    key = Token.objects.create(user=user).key
     with CaptureQueriesContext(connection) as queries:
         found = roles.user_with_roles_by_token(key)
         assert roles.group_names(found) == {roles.REVIEWERS, roles.BUYERS}
@@ -41,8 +42,7 @@ def test_the_token_statement_reads_the_roles_and_shops():
 
 
 def test_a_user_without_roles_or_shops_reads_as_empty():
-    user = factories.UserFactory()
-    key = client_for(user)._credentials["HTTP_AUTHORIZATION"].split()[1]
+    key = Token.objects.create(user=factories.UserFactory()).key
     found = roles.user_with_roles_by_token(key)
     assert roles.group_names(found) == frozenset() and roles.shop_ids(found) == frozenset()
     assert roles.user_with_roles_by_token("no-such-token") is None
