@@ -3,13 +3,16 @@ error from a service is shown, and which actions a ticket allows now."""
 
 import functools
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import ComplaintState
 
-from ..exceptions import DomainError
+from ..exceptions import DomainError, NotFound
+from ..exceptions import ValidationError as DomainValidationError
 from ..models import PLANS_WITH_DATE, Shop, Ticket, TicketState
 from ..services import second_handling_open, second_handling_refusal
 
@@ -49,6 +52,25 @@ def form_error_from(form, error: DomainError):
     """A service's refusal on a field becomes that field's error; anything else the form's."""
     field = error.field if error.field in form.fields else None
     form.add_error(field, error.message)
+
+
+def submit(request, form, act, *, done: str, back):
+    """Run `act()`, the service a valid form asks for, and say how it went: done, a message
+    `done` and `back` (a redirect); refused on a field, the form's error and None (show the
+    form again); refused by the state or a deadline (nothing to fix in the form), that
+    sentence and `back`; not this merchant's object, 404."""
+    try:
+        act()
+    except NotFound:
+        raise Http404 from None
+    except DomainValidationError as error:
+        form_error_from(form, error)
+        return None
+    except DomainError as error:
+        messages.error(request, error.message)
+        return back
+    messages.success(request, done)
+    return back
 
 
 def ticket_actions(ticket: Ticket, now) -> dict:

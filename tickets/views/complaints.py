@@ -1,7 +1,6 @@
 """Complaints of the merchant's shops (§7), with the appeal while its window is open, and the
 evidence files, served only to those who may see the ticket."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -14,10 +13,15 @@ from complaints.models import Evidence
 from complaints.services import complaint_appeal
 
 from .. import roles, selectors
-from ..exceptions import DomainError, NotFound
-from ..exceptions import ValidationError as DomainValidationError
 from ..forms import AppealForm, ComplaintFilterForm
-from .common import PAGE_SIZE, appealable, merchant_required, set_current_shop, shop_ids
+from .common import (
+    PAGE_SIZE,
+    appealable,
+    merchant_required,
+    set_current_shop,
+    shop_ids,
+    submit,
+)
 
 
 def _scoped_complaints(request):
@@ -85,20 +89,17 @@ def complaint_appeal_view(request, pk):
     complaint = _complaint_or_404(request, pk)
     form = AppealForm(request.POST)
     if form.is_valid():
-        try:
-            complaint_appeal(
+        done = submit(
+            request,
+            form,
+            lambda: complaint_appeal(
                 complaint_id=complaint.pk, actor=request.user, note=form.cleaned_data["note"]
-            )
-        except NotFound:
-            raise Http404 from None
-        except DomainValidationError as error:
-            form.add_error("note" if error.field == "note" else None, error.message)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("merchant:complaint", pk=complaint.pk)
-        else:
-            messages.success(request, _("Appeal sent; a reviewer will decide it."))
-            return redirect("merchant:complaint", pk=complaint.pk)
+            ),
+            done=_("Appeal sent; a reviewer will decide it."),
+            back=redirect("merchant:complaint", pk=complaint.pk),
+        )
+        if done:
+            return done
     return _render_detail(request, complaint, form, status=400)
 
 

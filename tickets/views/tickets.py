@@ -5,7 +5,6 @@ import datetime as dt
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,8 +13,6 @@ from django.views.decorators.http import require_http_methods
 from complaints.models import Complaint
 
 from .. import selectors
-from ..exceptions import DomainError, NotFound
-from ..exceptions import ValidationError as DomainValidationError
 from ..forms import ReplyForm, SecondHandlingForm, TicketFilterForm, reason_label
 from ..models import Plan, ReplyReason, SecondPlan, platform_today
 from ..outbox import PLAN_TEXTS
@@ -24,10 +21,10 @@ from ..services import ship_by_advice, ticket_reply, ticket_second_handling
 from .common import (
     PAGE_SIZE,
     appealable,
-    form_error_from,
     merchant_required,
     set_current_shop,
     shop_ids,
+    submit,
     ticket_actions,
 )
 from .timeline import timeline_lines
@@ -136,25 +133,22 @@ def ticket_reply_view(request, pk):
     form = ReplyForm(request.POST or None, today=today, latest=latest)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            ticket_reply(
+        done = submit(
+            request,
+            form,
+            lambda: ticket_reply(
                 ticket_id=ticket.pk,
                 actor=request.user,
                 plan=data["plan"],
                 reason=data["reason"].code,
                 ship_by=data["ship_by"],
                 note=data["note"],
-            )
-        except NotFound:
-            raise Http404 from None
-        except DomainValidationError as error:
-            form_error_from(form, error)
-        except DomainError as error:  # the state or the deadline refused it: nothing to fix here
-            messages.error(request, error.message)
-            return redirect("merchant:ticket", pk=ticket.pk)
-        else:
-            messages.success(request, _("Reply sent to the buyer."))
-            return redirect("merchant:ticket", pk=ticket.pk)
+            ),
+            done=_("Reply sent to the buyer."),
+            back=redirect("merchant:ticket", pk=ticket.pk),
+        )
+        if done:
+            return done
     return render(
         request,
         "merchant/reply.html",
@@ -187,27 +181,23 @@ def ticket_second_handling_view(request, pk):
     form = SecondHandlingForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            ticket_second_handling(
+        done = submit(
+            request,
+            form,
+            lambda: ticket_second_handling(
                 ticket_id=ticket.pk,
                 actor=request.user,
                 plan=data["plan"],
                 note=data["note"],
                 evidence=data["evidence"],
-            )
-        except NotFound:
-            raise Http404 from None
-        except DomainValidationError as error:
-            form_error_from(form, error)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("merchant:ticket", pk=ticket.pk)
-        else:
-            if data["plan"] == SecondPlan.COMPENSATE:
-                messages.success(request, _("Compensation recorded; the buyer is told."))
-            else:
-                messages.success(request, _("Claim sent to platform review with your evidence."))
-            return redirect("merchant:ticket", pk=ticket.pk)
+            ),
+            done=_("Compensation recorded; the buyer is told.")
+            if data["plan"] == SecondPlan.COMPENSATE
+            else _("Claim sent to platform review with your evidence."),
+            back=redirect("merchant:ticket", pk=ticket.pk),
+        )
+        if done:
+            return done
     return render(
         request,
         "merchant/second_handling.html",
