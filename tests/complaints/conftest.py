@@ -1,19 +1,3 @@
-import pytest
-from django.utils import translation
+"""The rule tests share their fixtures (tests/rule_fixtures.py)."""
 
-from tests import factories
-
-
-@pytest.fixture(autouse=True)
-def evidence_root(monkeypatch, tmp_path):
-    """Evidence files of each test go to its own folder (and can be counted there)."""
-    root = tmp_path / "evidence"
-    factories.isolate_evidence_storage(monkeypatch, root)
-    return root
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """Rule tests read the source (English) messages; the Chinese ones are checked apart."""
-    with translation.override("en"):
-        yield
+from tests.rule_fixtures import english, evidence_root  # noqa: F401
