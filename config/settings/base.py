@@ -179,7 +179,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 if CELERY_BROKER_URL == "filesystem://":
     BROKER_DIR.mkdir(parents=True, exist_ok=True)  # the transport does not create it
+# On Redis, kombu's transport with the outage guard of config/broker.py.
+CELERY_BROKER_TRANSPORT = (
+    "config.broker:Transport" if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else None
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker waits for the broker however long it is away (Celery's default gives up after 100
+# tries, about 50 minutes, and the worker exits).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Enqueueing is best effort (the outbox and the periodic re-send make up for a lost enqueue), so
 # a request gives up on a dead broker after one quick retry instead of waiting seconds.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {

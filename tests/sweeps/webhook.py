@@ -1,19 +1,22 @@
 """A local webhook receiver for delivery tests: records every POST (headers and body)."""
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Webhook:
-    """A local receiver: records each POST; answers `status` (200 by default)."""
+    """A local receiver: records each POST; answers `status` (200 by default) after `delay`
+    seconds (a slow receiver keeps a delivery task running)."""
 
-    def __init__(self):
+    def __init__(self, delay: float = 0.0):
         self.received, self.status = [], 200
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(delay)
                 outer.received.append((dict(self.headers), body))
                 self.send_response(outer.status)
                 self.end_headers()
