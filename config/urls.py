@@ -8,7 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("tickets.api.urls")),
     path("healthz", healthz, name="healthz"),
-    path("merchant/", include("tickets.views.urls", namespace="merchant")),
+    path("merchant/", include("merchant.urls", namespace="merchant")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", RedirectView.as_view(url="/merchant/", permanent=False)),
 ]

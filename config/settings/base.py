@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tickets",
     "complaints",
     "idempotency",
+    "merchant",
 ]
 
 MIDDLEWARE = [
@@ -44,7 +45,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # LocaleMiddleware, except that /merchant/ starts in zh-hans whatever the browser asks.
-    "tickets.views.middleware.ChineseFirstLocaleMiddleware",
+    "merchant.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

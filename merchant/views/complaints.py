@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints.models import Evidence
 from complaints.services import complaint_appeal
+from tickets import roles, selectors
 
-from .. import roles, selectors
 from ..forms import AppealForm, ComplaintFilterForm
 from .common import (
     PAGE_SIZE,

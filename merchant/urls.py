@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import account, complaints, dashboard, tickets
+from .views import account, complaints, dashboard, tickets
 
 app_name = "merchant"
 urlpatterns = [

@@ -7,9 +7,10 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 
-from .. import selectors
+from tickets import selectors
+from tickets.models import Ticket, TicketState
+
 from ..forms import DashboardForm
-from ..models import Ticket, TicketState
 from .common import merchant_required
 
 S = TicketState

@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from complaints.models import Complaint
+from tickets import selectors
+from tickets.models import Plan, ReplyReason, SecondPlan, platform_today
+from tickets.outbox import PLAN_TEXTS
+from tickets.policy import stockout_terms
+from tickets.services import ship_by_advice, ticket_reply, ticket_second_handling
 
-from .. import selectors
 from ..forms import ReplyForm, SecondHandlingForm, TicketFilterForm, reason_label
-from ..models import Plan, ReplyReason, SecondPlan, platform_today
-from ..outbox import PLAN_TEXTS
-from ..policy import stockout_terms
-from ..services import ship_by_advice, ticket_reply, ticket_second_handling
 from .common import (
     PAGE_SIZE,
     appealable,

@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.evidence import MAX_FILES
 from complaints.models import ComplaintKind, ComplaintState
-
-from .models import Plan, ReasonSide, ReplyReason, SecondPlan, TicketState
+from tickets.models import Plan, ReasonSide, ReplyReason, SecondPlan, TicketState
 
 YES_NO = [("", _("All")), ("1", _("Yes")), ("0", _("No"))]
 WINDOWS = [(7, _("7 days")), (30, _("30 days")), (90, _("90 days"))]

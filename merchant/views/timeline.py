@@ -3,9 +3,9 @@
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import ComplaintKind, ComplaintState
+from tickets.models import Plan, ReplyReason, SecondPlan, Settlement, TicketState
 
 from ..forms import reason_label
-from ..models import Plan, ReplyReason, SecondPlan, Settlement, TicketState
 
 TRANSITIONS = {
     "urge": _("Buyer urged shipment"),

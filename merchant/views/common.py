@@ -10,11 +10,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import ComplaintState
-
-from ..exceptions import DomainError, NotFound
-from ..exceptions import ValidationError as DomainValidationError
-from ..models import PLANS_WITH_DATE, Shop, Ticket, TicketState
-from ..services import second_handling_open, second_handling_refusal
+from tickets.exceptions import DomainError, NotFound
+from tickets.exceptions import ValidationError as DomainValidationError
+from tickets.models import PLANS_WITH_DATE, Shop, Ticket, TicketState
+from tickets.services import second_handling_open, second_handling_refusal
 
 S = TicketState
 SESSION_SHOP = "merchant_shop_id"
