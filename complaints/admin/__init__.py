@@ -28,8 +28,8 @@ from tickets.exceptions import DomainError
 from tickets.models import PLATFORM_TZ, Platform
 from tickets.policy import late_shipment_terms
 
-from . import services
-from .models import (
+from .. import services
+from ..models import (
     OPEN_STATES,
     Compensation,
     Complaint,

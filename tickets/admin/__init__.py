@@ -33,10 +33,10 @@ from django_fsm_log.models import StateLog
 
 from complaints.models import Complaint, ComplaintState
 
-from . import roles
-from .audit import load_payload
-from .exceptions import ValidationError as DomainValidationError
-from .models import (
+from .. import roles
+from ..audit import load_payload
+from ..exceptions import ValidationError as DomainValidationError
+from ..models import (
     PLATFORM_TZ,
     BuyerMessage,
     Order,
@@ -50,9 +50,9 @@ from .models import (
     Ticket,
     TicketState,
 )
-from .rollout import rollout_schedule_apply
-from .selectors import overdue, ticket_timeline, with_current_deadline
-from .services import (
+from ..rollout import rollout_schedule_apply
+from ..selectors import overdue, ticket_timeline, with_current_deadline
+from ..services import (
     POLICY_NUMBERS,
     policy_publish,
     reasons_set_active,
