@@ -1,0 +1,117 @@
+"""The queue's filters: what waits for a reviewer, past target, who holds it, which shop."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..models import OPEN_STATES, Complaint, ComplaintState
+from .display import as_id
+
+C = ComplaintState
+
+# What waits for a reviewer: new cases, cases being judged, and appeals to decide.
+TO_DO_STATES = (C.PENDING, C.IN_REVIEW, C.APPEALED)
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """State, opening on 'to do' (pending, in review, appealed) rather than on everything."""
+
+    title = gettext_lazy("state")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("todo", _("To do (pending, in review, appealed)")), *C.choices, ("all", _("All"))]
+
+    def value(self):
+        return super().value() or "todo"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "todo":
+            return queryset.filter(state__in=TO_DO_STATES)
+        if value in C.values:
+            return queryset.filter(state=value)
+        return queryset
+
+
+class PastTargetFilter(admin.SimpleListFilter):
+    title = gettext_lazy("review target (48 h)")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Past target")), ("no", _("Within target"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "yes":
+            return queryset.filter(state__in=OPEN_STATES, review_due_at__lte=now)
+        if self.value() == "no":
+            return queryset.filter(state__in=OPEN_STATES, review_due_at__gt=now)
+        return queryset
+
+
+class HolderFilter(admin.SimpleListFilter):
+    title = gettext_lazy("claimed by")
+    parameter_name = "holder"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("me", _("Me")),
+            ("nobody", _("Nobody (waiting)")),
+            ("others", _("Other reviewers")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "me":
+            return queryset.filter(assignee=request.user)
+        if value == "nobody":
+            return queryset.filter(state=C.PENDING)
+        if value == "others":
+            return queryset.filter(state=C.IN_REVIEW).exclude(assignee=request.user)
+        return queryset
+
+
+class ShopFilter(admin.SimpleListFilter):
+    """Tens of thousands of shops cannot be listed: offer the shops with the most open
+    complaints, plus the one chosen (the shop column of the queue links here)."""
+
+    title = gettext_lazy("shop")
+    parameter_name = "shop"
+    shown = 10
+
+    def lookups(self, request, model_admin):
+        rows = (
+            Complaint.objects.filter(state__in=OPEN_STATES)
+            .values("ticket__shop_id", "ticket__shop__code")
+            .annotate(n=Count("id"))
+            .order_by("-n", "ticket__shop__code")[: self.shown]
+        )
+        choices = [
+            (str(r["ticket__shop_id"]), f"{r['ticket__shop__code']} ({r['n']})") for r in rows
+        ]
+        chosen = self.value()
+        if chosen and chosen not in {c[0] for c in choices}:
+            from tickets.models import Shop
+
+            shop = Shop.objects.filter(pk=as_id(chosen)).first()
+            if shop is not None:
+                choices.append((chosen, shop.code))
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value:
+            shop_id = as_id(value)
+            return queryset.filter(ticket__shop_id=shop_id) if shop_id else queryset.none()
+        return queryset

@@ -1,0 +1,306 @@
+"""The complaint queue and the complaint page (§7, §11): claim and release in bulk, take the
+next case, and the review panel with every fact a reviewer needs and the decisions open now."""
+
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tickets import roles
+from tickets.admin.display import admin_link, badge, local, timeline_rows
+from tickets.exceptions import DomainError
+from tickets.models import Platform
+from tickets.policy import late_shipment_terms
+
+from .. import services
+from ..models import OPEN_STATES, Complaint, ComplaintKind, ComplaintState, Evidence, Liability
+from .decisions import (
+    SESSION_NOTE,
+    DecisionForm,
+    available_decisions,
+    decide,
+    run_decision,
+    success_text,
+)
+from .display import STATE_COLOURS, age_text, as_id, evidence_url, overdue_badge
+from .filters import HolderFilter, PastTargetFilter, QueueFilter, ShopFilter
+
+C = ComplaintState
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    list_display = (
+        "case",
+        "kind_label",
+        "state_badge",
+        "order_link",
+        "shop_link",
+        "platform",
+        "filed",
+        "age",
+        "holder",
+    )
+    list_display_links = ("case",)
+    list_filter = (
+        QueueFilter,
+        "kind",
+        ("ticket__shop__platform", admin.ChoicesFieldListFilter),
+        ShopFilter,
+        PastTargetFilter,
+        HolderFilter,
+    )
+    list_select_related = ("ticket__order", "ticket__shop", "assignee")
+    search_fields = ("ticket__order__order_no", "ticket__shop__code", "ticket__shop__name")
+    search_help_text = gettext_lazy("An order number, or a shop's code or name.")
+    ordering = ("filed_at", "id")
+    list_per_page = 50
+    show_full_result_count = False
+    actions = ("claim_selected", "release_selected")
+    change_list_template = "admin/complaints/complaint/change_list.html"
+    change_form_template = "admin/complaints/complaint/change_form.html"
+
+    # -- permissions: nothing is edited by form; reviewing is its own permission --------
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request):
+        user = request.user
+        return user.has_perm("complaints.change_complaint") and roles.is_reviewer(user)
+
+    # -- the queue ------------------------------------------------------------------------
+    def get_search_results(self, request, queryset, search_term):
+        """Exact order number or shop code (index lookups), or a part of the shop's name."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return (
+            queryset.filter(
+                Q(ticket__order__order_no=term)
+                | Q(ticket__shop__code=term)
+                | Q(ticket__shop__name__icontains=term)
+            ),
+            False,
+        )
+
+    @admin.display(description=gettext_lazy("case"), ordering="id")
+    def case(self, obj):
+        return f"#{obj.pk}"
+
+    @admin.display(description=gettext_lazy("kind"), ordering="kind")
+    def kind_label(self, obj):
+        return obj.get_kind_display()
+
+    @admin.display(description=gettext_lazy("state"), ordering="state")
+    def state_badge(self, obj):
+        return badge(obj.get_state_display(), STATE_COLOURS.get(obj.state, "#555"))
+
+    @admin.display(description=gettext_lazy("order"), ordering="ticket__order__order_no")
+    def order_link(self, obj):
+        return admin_link(obj.ticket, obj.ticket.order.order_no)
+
+    @admin.display(description=gettext_lazy("shop"), ordering="ticket__shop__code")
+    def shop_link(self, obj):
+        url = reverse("admin:complaints_complaint_changelist") + f"?shop={obj.ticket.shop_id}"
+        return format_html(
+            '<a href="{}" title="{}">{}</a>', url, _("This shop's complaints"), obj.ticket.shop.code
+        )
+
+    @admin.display(description=gettext_lazy("platform"), ordering="ticket__shop__platform")
+    def platform(self, obj):
+        return obj.ticket.shop.get_platform_display()
+
+    @admin.display(description=gettext_lazy("filed at"), ordering="filed_at")
+    def filed(self, obj):
+        return local(obj.filed_at)
+
+    @admin.display(description=gettext_lazy("waiting"))
+    def age(self, obj):
+        now = timezone.now()
+        if obj.state == C.APPEALED and obj.appealed_at:
+            return age_text(obj.appealed_at, now)  # the appeal waits since it was made
+        if obj.state in OPEN_STATES:
+            text = age_text(obj.filed_at, now)
+            if obj.is_past_review_target(now):
+                return format_html("{} {}", text, overdue_badge())
+            return text
+        if obj.decided_at:
+            return _("decided after %(age)s") % {"age": age_text(obj.filed_at, obj.decided_at)}
+        return "—"
+
+    @admin.display(description=gettext_lazy("claimed by"), ordering="assignee__username")
+    def holder(self, obj):
+        if obj.state != C.IN_REVIEW or obj.assignee is None:
+            return "—"
+        return obj.assignee.get_username()
+
+    # -- actions: loop over the service, report every refusal ----------------------------
+    def _loop(self, request, queryset, decision):
+        done, refused = 0, []
+        for complaint_id in queryset.order_by("filed_at", "id").values_list("pk", flat=True):
+            try:
+                run_decision(decision, complaint_id=complaint_id, reviewer=request.user, note="")
+            except DomainError as error:
+                refused.append(f"#{complaint_id}: {error.message}")
+            else:
+                done += 1
+        if done:
+            text = {
+                "claim": _("Claimed %(n)d complaint(s); they are yours until decided or released."),
+                "release": _("Released %(n)d complaint(s) to the queue."),
+            }[decision]
+            self.message_user(request, text % {"n": done}, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(permissions=["review"], description=gettext_lazy("Claim selected complaints"))
+    def claim_selected(self, request, queryset):
+        self._loop(request, queryset, "claim")
+
+    @admin.action(permissions=["review"], description=gettext_lazy("Release selected complaints"))
+    def release_selected(self, request, queryset):
+        self._loop(request, queryset, "release")
+
+    # -- extra views: take the next case, decide ----------------------------------------
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("next/", wrap(self.take_next_view), name="complaints_complaint_next"),
+            path(
+                "<int:object_id>/decide/",
+                wrap(self.decide_view),
+                name="complaints_complaint_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context.update(
+            can_review=self.has_review_permission(request),
+            title=_("Complaint review queue"),
+        )
+        return super().changelist_view(request, extra_context)
+
+    def take_next_view(self, request):
+        """Claim the oldest waiting complaint (of a kind or platform, if asked) and open it.
+        A complaint another reviewer takes meanwhile is skipped."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:complaints_complaint_changelist"))
+        if not self.has_review_permission(request):
+            self.message_user(request, _("Only reviewers take cases."), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:complaints_complaint_changelist"))
+        waiting = Complaint.objects.filter(state=C.PENDING)
+        kind = request.POST.get("kind")
+        if kind in ComplaintKind.values:
+            waiting = waiting.filter(kind=kind)
+        platform = request.POST.get("platform")
+        if platform in Platform.values:
+            waiting = waiting.filter(ticket__shop__platform=platform)
+        for complaint_id in waiting.order_by("filed_at", "id").values_list("pk", flat=True)[:20]:
+            try:
+                services.complaint_claim(complaint_id=complaint_id, reviewer=request.user)
+            except DomainError:
+                continue  # someone else took it a moment ago: try the next one
+            self.message_user(
+                request, success_text("claim", Complaint(pk=complaint_id)), messages.SUCCESS
+            )
+            return HttpResponseRedirect(
+                reverse("admin:complaints_complaint_change", args=[complaint_id])
+            )
+        self.message_user(request, _("Nothing is waiting: the queue is empty."), messages.INFO)
+        return HttpResponseRedirect(reverse("admin:complaints_complaint_changelist"))
+
+    def decide_view(self, request, object_id):
+        return decide(self, request, object_id)
+
+    # -- the complaint page ---------------------------------------------------------------
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        complaint = (
+            Complaint.objects.select_related(
+                "ticket__order",
+                "ticket__order__buyer",
+                "ticket__shop",
+                "ticket__policy",
+                "ticket__reply_reason",
+                "assignee",
+                "decided_by",
+                "appealed_by",
+                "appeal_decided_by",
+                "filed_by",
+            )
+            .filter(pk=as_id(object_id))
+            .first()
+        )
+        if complaint is not None and self.has_view_permission(request, complaint):
+            extra_context.update(review_context(request, complaint, self))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def review_context(request, complaint: Complaint, model_admin) -> dict:
+    """Everything the complaint page shows: the case, the ticket's facts and timeline, what
+    the buyer was told, the evidence, what upholding would cost, and the decisions open now."""
+    now = timezone.now()
+    ticket = complaint.ticket
+    policy = ticket.policy
+    terms = late_shipment_terms(policy, ticket.order.amount)
+    liability = None
+    preview_points = None
+    if complaint.state in OPEN_STATES:
+        preview_points = services.liability_points(complaint=complaint, at=now)
+    else:
+        liability = (
+            Liability.objects.filter(complaint=complaint).select_related("compensation").first()
+        )
+    evidence = [
+        {"item": e, "url": evidence_url(e)}
+        for e in Evidence.objects.filter(ticket=ticket).order_by("uploaded_at", "id")
+    ]
+    timeline = timeline_rows(ticket)
+    other_complaints = list(
+        Complaint.objects.filter(ticket=ticket).exclude(pk=complaint.pk).order_by("filed_at")
+    )
+    form = DecisionForm(initial={"note": request.session.pop(SESSION_NOTE % complaint.pk, "")})
+    decisions = available_decisions(complaint, request.user)
+    held_by_other = complaint.state == C.IN_REVIEW and complaint.assignee_id != request.user.pk
+    return {
+        "title": _("Review complaint #%(id)s") % {"id": complaint.pk},
+        "complaint": complaint,
+        "ticket": ticket,
+        "now": now,
+        "age": age_text(complaint.filed_at, now),
+        "past_target": complaint.is_past_review_target(now),
+        "terms": terms,
+        "late_rate_percent": f"{float(policy.late_rate) * 100:g}%",
+        "preview_points": preview_points,
+        "compensated_before": preview_points == 0,
+        "liability": liability,
+        "evidence": evidence,
+        "evidence_view_missing": any(e["url"] is None for e in evidence),
+        "timeline": timeline,
+        "buyer_messages": list(ticket.messages.order_by("created_at", "id")),
+        "other_complaints": other_complaints,
+        "decision_form": form,
+        "decisions": decisions,
+        "decision_labels": dict(DecisionForm.base_fields["decision"].choices),
+        "held_by_other": held_by_other,
+        "can_review": model_admin.has_review_permission(request),
+        "appeal_window_open": complaint.appeal_window_open(now),
+        "ticket_url": reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+        "order_url": reverse("admin:tickets_order_change", args=[ticket.order_id]),
+        "shop_url": reverse("admin:tickets_shop_change", args=[ticket.shop_id]),
+        "policy_url": reverse("admin:tickets_policy_change", args=[policy.pk]),
+        "shop_queue_url": reverse("admin:complaints_complaint_changelist")
+        + f"?shop={ticket.shop_id}&queue=all",
+    }

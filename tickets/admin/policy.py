@@ -1,0 +1,185 @@
+"""Policy versions (§8): published through `policy_publish`, never edited."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..exceptions import ValidationError as DomainValidationError
+from ..models import Platform, Policy, TicketState
+from ..services import POLICY_NUMBERS, policy_publish
+from .display import badge, hours_text, local
+
+S = TicketState
+
+
+class PolicyPublishForm(forms.ModelForm):
+    """A new version: numbers prefilled from the latest version of the platform. The service
+    decides the version number and refuses a start in the past or before the latest one."""
+
+    class Meta:
+        model = Policy
+        fields = ("platform", "effective_from", *POLICY_NUMBERS, "note")
+        help_texts = {
+            "effective_from": gettext_lazy(
+                "Now or later; leave empty for now. Open tickets keep the version they were "
+                "created under."
+            ),
+            **{
+                name: gettext_lazy('Days and hours, as "1 00:00:00" for 24 hours.')
+                for name in ("reply_window", "buyer_window", "review_target", "appeal_window")
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Empty means "now", so that a form left open a while is not refused as in the past.
+        if "effective_from" in self.fields:  # absent on a published (read-only) version
+            self.fields["effective_from"].required = False
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        # Try the publication and roll it back: the form shows the service's own refusal
+        # under the field it names, and save_model publishes for real.
+        try:
+            with transaction.atomic():
+                policy_publish(**self.publish_arguments(actor=None))
+                raise _DryRun
+        except _DryRun:
+            pass
+        except DomainValidationError as error:
+            field = error.field if error.field in self.fields else None
+            self.add_error(field, error.message)
+        return data
+
+    def publish_arguments(self, *, actor):
+        data = self.cleaned_data
+        return {
+            "platform": data["platform"],
+            "effective_from": data.get("effective_from") or timezone.now(),
+            "note": data.get("note", ""),
+            "actor": actor,
+            **{name: data[name] for name in POLICY_NUMBERS if name in data},
+        }
+
+
+class _DryRun(Exception):
+    pass
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "platform",
+        "version",
+        "status",
+        "effective",
+        "until",
+        "open_tickets",
+        "reply_hours",
+        "review_hours",
+        "late_terms",
+        "points_per_upheld",
+    )
+    list_filter = ("platform",)
+    ordering = ("platform", "-effective_from")
+    form = PolicyPublishForm
+
+    def get_queryset(self, request):
+        following = Policy.objects.filter(
+            platform=OuterRef("platform"), effective_from__gt=OuterRef("effective_from")
+        ).order_by("effective_from")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                next_from=Subquery(following.values("effective_from")[:1]),
+                open_count=Count("tickets", filter=~Q(tickets__state=S.COMPLETED)),
+            )
+        )
+
+    # A published version is never edited; a new one is published instead.
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "platforms": Platform.choices}
+        return super().changelist_view(request, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Publishing is one step; the new version is read-only, so no "continue editing".
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().add_view(request, form_url, extra_context)
+
+    def get_changeform_initial_data(self, request):
+        platform = request.GET.get("platform") or "taobao"
+        latest = Policy.objects.filter(platform=platform).order_by("-version").first()
+        initial = {"platform": platform}
+        if latest is not None:
+            initial.update({name: getattr(latest, name) for name in POLICY_NUMBERS})
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        policy = policy_publish(**form.publish_arguments(actor=request.user))
+        obj.pk, obj.version, obj.effective_from = policy.pk, policy.version, policy.effective_from
+        obj.created_at, obj.created_by = policy.created_at, policy.created_by
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(
+            request,
+            _("Published %(policy)s, in force from %(at)s.")
+            % {"policy": obj, "at": local(obj.effective_from)},
+            messages.SUCCESS,
+        )
+        return self.response_post_save_add(request, obj)
+
+    def response_post_save_add(self, request, obj):
+        return HttpResponseRedirect(reverse("admin:tickets_policy_changelist"))
+
+    @admin.display(description=gettext_lazy("status"))
+    def status(self, obj):
+        now = timezone.now()
+        if obj.effective_from > now:
+            return badge(_("scheduled"), "#1f5fbf")
+        if obj.next_from is None or obj.next_from > now:
+            return badge(_("in force"), "#2e7d32")
+        return badge(_("superseded"), "#6b6b6b")
+
+    @admin.display(description=gettext_lazy("applies from"), ordering="effective_from")
+    def effective(self, obj):
+        return local(obj.effective_from)
+
+    @admin.display(description=gettext_lazy("until"))
+    def until(self, obj):
+        return local(obj.next_from) if obj.next_from else "—"
+
+    @admin.display(description=gettext_lazy("open tickets it governs"), ordering="open_count")
+    def open_tickets(self, obj):
+        return obj.open_count
+
+    @admin.display(description=gettext_lazy("reply window"), ordering="reply_window")
+    def reply_hours(self, obj):
+        return hours_text(obj.reply_window)
+
+    @admin.display(description=gettext_lazy("review target"), ordering="review_target")
+    def review_hours(self, obj):
+        return hours_text(obj.review_target)
+
+    @admin.display(description=gettext_lazy("late-shipment compensation"))
+    def late_terms(self, obj):
+        rate = f"{float(obj.late_rate) * 100:g}%"
+        return f"{rate} · ¥{obj.late_min}–¥{obj.late_max} · {obj.get_payout_display()}"
