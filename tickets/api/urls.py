@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from complaints.api.views import ComplaintViewSet
 
 from . import views
+from .index import ApiIndexView
 
 app_name = "api"
 
@@ -15,6 +16,7 @@ router.register("tickets", views.TicketViewSet, basename="ticket")
 router.register("complaints", ComplaintViewSet, basename="complaint")
 
 v1 = [
+    path("", ApiIndexView.as_view(), name="index"),
     path("orders/<str:order_no>/", views.OrderView.as_view(), name="order"),
     path("orders/<str:order_no>/events/", views.OrderEventView.as_view(), name="order-events"),
     path("reasons/", views.ReasonListView.as_view(), name="reason-list"),
