@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.log import DEFAULT_LOGGING
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -164,12 +165,14 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: one CELERY_ namespace. REDIS_URL (or CELERY_BROKER_URL) for real deployments; the
 # default is kombu's filesystem transport so one machine runs web, worker and beat with no server.
+# The filesystem transport ignores the host, but kombu warns ("No hostname was supplied") each
+# time it pools a connection whose URL names none, so the default URL names one.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://localhost/"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {}
-    if CELERY_BROKER_URL != "filesystem://"
+    if not CELERY_BROKER_URL.startswith("filesystem:")
     else {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
@@ -178,7 +181,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
 )
-if CELERY_BROKER_URL == "filesystem://":
+if CELERY_BROKER_URL.startswith("filesystem:"):
     BROKER_DIR.mkdir(parents=True, exist_ok=True)  # the transport does not create it
 # On Redis, kombu's transport with the outage guard of config/broker.py.
 CELERY_BROKER_TRANSPORT = (
@@ -214,11 +217,26 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 
+# Everything goes to the root logger's one console handler. Django's default config gives the
+# `django` logger a console handler of its own (under DEBUG) that would print each of its
+# records a second time ("Not Found: /api/v1/" twice): `handlers: []` removes it, and the
+# records propagate to the root like every other library's. Configuring `django` resets its
+# children, so runserver's access log (`django.server`) gets Django's own config back.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": DEFAULT_LOGGING["formatters"]["django.server"],
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": DEFAULT_LOGGING["handlers"]["django.server"],
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": DEFAULT_LOGGING["loggers"]["django.server"],
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
