@@ -90,7 +90,7 @@ def child(role: str, db: str, *args) -> dict:
         "VAR_DIR": os.environ.get("VAR_DIR", "/tmp/var_bench_sweeps"),
         "BUYER_MESSAGE_WEBHOOK_URL": "",
         # Enqueueing delivery after each batch stays in the measurement, in memory.
-        "CELERY_BROKER_URL": "memory://",
+        "CELERY_BROKER_URL": "memory://localhost/",
     }
     out = subprocess.run(
         [sys.executable, __file__, "--child", role, *map(str, args)],

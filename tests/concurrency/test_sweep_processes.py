@@ -31,7 +31,7 @@ pytestmark = [
 def sweep_process(*args, var_dir) -> subprocess.Popen:
     """`manage.py sweep --once` against the test database (every ticket here is long past its
     deadline, so the real clock will do)."""
-    env = process_env(var_dir, CELERY_BROKER_URL="memory://")
+    env = process_env(var_dir, CELERY_BROKER_URL="memory://localhost/")
     return subprocess.Popen(
         [sys.executable, "manage.py", "sweep", "--once", "--only", "reply_timeouts", *args],
         cwd=ROOT,
