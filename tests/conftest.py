@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from tests import factories
+from tickets.management.commands.screenshots import CHROMIUM, CHROMIUM_ARGS
 
 
 def pytest_collection_modifyitems(config, items):
@@ -71,7 +72,7 @@ def playwright(playwright, django_db_setup):
 
 # -- browser tests: Playwright driving the system Chromium (Debian's), never a downloaded one --
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# The launch settings are the screenshot command's, so docs/*.png look like what tests see.
 HAVE_CHROMIUM = Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
 # live_server runs in a thread while Playwright's sync API keeps an event loop in this one;
 # Django refuses ORM calls from a thread with a running loop unless told it is safe here.
@@ -85,15 +86,5 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--lang=zh-CN",  # the date picker's format follows the browser's own language
-        ],
+        "args": CHROMIUM_ARGS,
     }

@@ -1,10 +1,8 @@
 """A reviewer's morning in a real browser (system Chromium): log in, take the oldest case,
 read it, judge it with a note, and see the ticket complete once the order is settled.
-Screenshots go to test-artifacts/; with UPDATE_DOCS_SCREENSHOTS=1 they also refresh docs/."""
+Screenshots go to test-artifacts/ (the README's pictures are `manage.py screenshots`')."""
 
 import datetime as dt
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,15 +21,12 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs"
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 def shot(page, name, **options):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), **options)
-    if os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
-        shutil.copyfile(ARTIFACTS / name, DOCS / name)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CHROMIUM, HAVE_CHROMIUM
+from tickets.management.commands.screenshots import BROWSER_CONTEXT, SIZES
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -24,12 +25,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     # A merchant's browser in China: Chinese first, the platform's time zone.
-    return {
-        **browser_context_args,
-        "locale": "zh-CN",
-        "timezone_id": "Asia/Shanghai",
-        "viewport": {"width": 1366, "height": 900},
-    }
+    return {**browser_context_args, **BROWSER_CONTEXT, "viewport": SIZES["desk"]}
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ fault with evidence in second handling, and switch to English."""
 
 import datetime as dt
 import io
-import os
 import random
-import shutil
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -19,7 +16,6 @@ from tickets import services
 from tickets.models import platform_today
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def chat_screenshot_png() -> bytes:
@@ -119,11 +115,9 @@ def demo(db, compiled_messages):
     return {"urgent": urgent, "agreed": agreed, "staff": staff}
 
 
-def shot(page, artifacts, name, docs_name=None):
-    path = artifacts / name
-    page.screenshot(path=str(path), full_page=True)
-    if docs_name and os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
-        shutil.copyfile(path, DOCS / docs_name)
+def shot(page, artifacts, name):
+    """For a human looking at a failure; the README's pictures are `manage.py screenshots`'."""
+    page.screenshot(path=str(artifacts / name), full_page=True)
 
 
 def test_merchant_day(page, live_server, demo, artifacts):
@@ -141,7 +135,7 @@ def test_merchant_day(page, live_server, demo, artifacts):
     expect(page.locator("[data-due=reply] li")).to_have_count(2)
     page.wait_for_function("document.querySelector('#handling-chart').width > 0")
     page.wait_for_timeout(300)  # the chart draws on the next frame
-    shot(page, artifacts, "merchant-dashboard.png", "merchant-dashboard.png")
+    shot(page, artifacts, "merchant-dashboard.png")
 
     # The list: filter to tickets awaiting a reply, then search one order.
     page.click("nav.mainnav >> text=工单")
@@ -203,7 +197,7 @@ def test_merchant_day(page, live_server, demo, artifacts):
     thumb = page.locator(".evidence-thumbs img")
     expect(thumb).to_have_count(1)
     page.wait_for_function("document.querySelector('.evidence-thumbs img').naturalWidth > 0")
-    shot(page, artifacts, "merchant-ticket.png", "merchant-ticket.png")
+    shot(page, artifacts, "merchant-ticket.png")
 
     # English by the switch, and it sticks.
     page.click("button:has-text('English')")
