@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -149,13 +150,16 @@ def test_starting_the_demo_logs_no_warning(demo_env):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    # Read the worker's output as it comes (a full pipe would stall it).
     worker_log = []
+    reader = threading.Thread(target=lambda: worker_log.extend(worker.stdout), daemon=True)
+    reader.start()
     try:
         # The worker takes the deliveries seeding enqueued, in a forked pool process.
         def delivered():
-            line = worker.stdout.readline()
-            worker_log.append(line)
-            return "deliver_buyer_messages" in line and "succeeded" in line
+            return any(
+                "deliver_buyer_messages" in line and "succeeded" in line for line in worker_log
+            )
 
         wait_for(delivered, timeout=90, what="the worker to deliver the seeded messages")
 
@@ -200,8 +204,9 @@ def test_starting_the_demo_logs_no_warning(demo_env):
         web.send_signal(signal.SIGINT)
         worker.send_signal(signal.SIGTERM)  # a warm shutdown, as a deployment stops it
         web_out, web_err = web.communicate(timeout=60)
-        worker_out, _ = worker.communicate(timeout=60)
-    outputs["worker"] = "".join(worker_log) + worker_out
+        worker.wait(timeout=60)
+        reader.join(timeout=10)
+    outputs["worker"] = "".join(worker_log)
     outputs["web"] = web_out + web_err
 
     not_found = [line for line in noise(outputs["web"]) if "/api/v1/no-such-resource/" in line]

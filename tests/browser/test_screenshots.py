@@ -57,7 +57,8 @@ def test_the_command_photographs_the_demo(live_server, tmp_path):
     )
 
 
-def test_a_server_without_the_demo_is_refused(live_server, tmp_path, db):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_server_without_the_demo_is_refused(live_server, tmp_path):
     """No merchant1 there: the command says so instead of photographing login pages."""
     done = subprocess.run(
         [
