@@ -112,6 +112,13 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=OPEN_STATES, review_overdue_flagged_at__isnull=True),
                 name="complaint_review_due_idx",
             ),
+            # §16's figures: open complaints past their review target (flagged or not), and
+            # open complaints by kind, from the index alone.
+            models.Index(
+                fields=["review_due_at", "kind"],
+                condition=Q(state__in=OPEN_STATES),
+                name="complaint_open_review_due_idx",
+            ),
         ]
 
     def __str__(self):

@@ -166,7 +166,7 @@ def test_requests_succeed_while_redis_is_down_and_every_message_arrives_once(
     url = private_redis.url
 
     def delivered_ids():
-        return [int(headers["X-Message-Id"]) for headers, _ in webhook.received]
+        return [int(headers["X-Urge-Event-Id"]) for headers, _ in webhook.received]
 
     before = requests(shop, "up", 5, broker_url=url, var_dir=tmp_path)
     assert before["done"] == 5
@@ -189,6 +189,7 @@ def test_requests_succeed_while_redis_is_down_and_every_message_arrives_once(
     ids = delivered_ids()
     assert sorted(ids) == sorted(messages.values_list("pk", flat=True))  # all, none twice
     for headers, body in webhook.received:
-        digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        assert headers["X-Signature"] == f"sha256={digest}"
+        signed = f"{headers['X-Urge-Timestamp']}.".encode() + body
+        digest = hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+        assert headers["X-Urge-Signature"] == f"v1={digest}"
     assert worker.poll() is None, "the worker survived the outage"

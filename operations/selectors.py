@@ -1,0 +1,174 @@
+"""The figures of §16, read from the database at the moment they are asked for, for the metrics
+and the console alike (so both always say the same). Every query is shaped like a partial
+index and costs what it counts (what is due, pending, dead or open), never the open tickets:
+
+- per sweep: count and oldest deadline of what is due (the deadline's partial index, e.g.
+  `ticket_reply_due_idx`), the last success and the last run (`sweeprun_*_idx`, one probe);
+- per outbox: pending count and oldest pending (`message_pending_idx`), dead count
+  (`message_dead_idx`);
+- complaints: open by kind and past their review target (`complaint_open_review_due_idx`);
+- the beat's heartbeat (one row by primary key)."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+from django.utils import timezone
+
+from complaints import tasks as complaint_tasks
+from complaints.models import OPEN_STATES, Complaint, ComplaintKind
+from tickets import delivery, sweeps
+from tickets import tasks as ticket_tasks
+
+from .models import Heartbeat, SweepRun
+
+# The console's colours and the alert rules (deploy/prometheus/alerts.yml) use these numbers.
+LATE_AFTER = dt.timedelta(minutes=5)  # lag beyond which a sweep is late
+STALLED_AFTER = dt.timedelta(minutes=5)  # no success for this long: the sweep is stalled
+BEAT_STALE_AFTER = dt.timedelta(minutes=3)  # §16: beat has failed when its heartbeat is older
+
+SWEEP_TASKS = {
+    "reply_timeouts": ticket_tasks.sweep_reply_timeouts,
+    "buyer_silence": ticket_tasks.sweep_buyer_silence,
+    "missed_ship_dates": ticket_tasks.sweep_missed_ship_dates,
+    "review_overdue": complaint_tasks.sweep_review_overdue,
+}
+
+
+def _age(at, since) -> float:
+    return max((at - since).total_seconds(), 0.0) if since is not None else 0.0
+
+
+@dataclass
+class SweepStatus:
+    name: str
+    label: str
+    due: int
+    oldest_due_at: dt.datetime | None
+    lag_seconds: float  # now minus the oldest unswept deadline, 0 when none
+    last_success: SweepRun | None
+    last_run: SweepRun | None = None  # only when asked (the console)
+    state: str = "ok"  # ok | late | stalled
+
+    @property
+    def last_success_timestamp(self) -> float:
+        return self.last_success.finished_at.timestamp() if self.last_success else 0.0
+
+
+def sweep_state(*, at, lag_seconds: float, last_success: SweepRun | None) -> str:
+    """stalled: no success for STALLED_AFTER (or never); late: running, but what is due has
+    waited longer than LATE_AFTER; else ok."""
+    if last_success is None or at - last_success.finished_at > STALLED_AFTER:
+        return "stalled"
+    if lag_seconds > LATE_AFTER.total_seconds():
+        return "late"
+    return "ok"
+
+
+def _last_run(name: str, *, succeeded: bool) -> SweepRun | None:
+    runs = SweepRun.objects.filter(sweep=name)
+    if succeeded:
+        runs = runs.filter(error="")
+    return runs.order_by("-finished_at").first()
+
+
+def sweep_statuses(at, *, with_last_run: bool = False) -> list[SweepStatus]:
+    statuses = []
+    for sweep in sweeps.PERIODIC_SWEEPS.values():
+        due, oldest = sweep.due_figures(at)
+        lag = _age(at, oldest)
+        last_success = _last_run(sweep.name, succeeded=True)
+        statuses.append(
+            SweepStatus(
+                name=sweep.name,
+                label=sweep.label,
+                due=due,
+                oldest_due_at=oldest,
+                lag_seconds=lag,
+                last_success=last_success,
+                last_run=_last_run(sweep.name, succeeded=False) if with_last_run else None,
+                state=sweep_state(at=at, lag_seconds=lag, last_success=last_success),
+            )
+        )
+    return statuses
+
+
+@dataclass
+class OutboxStatus:
+    name: str
+    pending: int
+    oldest_pending_at: dt.datetime | None
+    oldest_pending_age_seconds: float
+    dead: int
+
+
+def outbox_statuses(at) -> list[OutboxStatus]:
+    statuses = []
+    for name, box in delivery.OUTBOXES.items():
+        backlog = delivery.backlog(box)
+        statuses.append(
+            OutboxStatus(
+                name=name,
+                pending=backlog.pending,
+                oldest_pending_at=backlog.oldest_pending_at,
+                oldest_pending_age_seconds=backlog.oldest_pending_age(at),
+                dead=backlog.dead,
+            )
+        )
+    return statuses
+
+
+@dataclass
+class ComplaintFigures:
+    open_by_kind: dict[str, int] = field(default_factory=dict)  # every kind, 0 when none
+    past_review_target: int = 0  # open and past their review target, flagged or not
+
+
+def complaint_figures(at) -> ComplaintFigures:
+    open_complaints = Complaint.objects.filter(state__in=OPEN_STATES).order_by()
+    counts = dict(open_complaints.values_list("kind").annotate(n=Count("*")))
+    return ComplaintFigures(
+        open_by_kind={kind: counts.get(kind, 0) for kind in ComplaintKind.values},
+        past_review_target=open_complaints.filter(review_due_at__lte=at).count(),
+    )
+
+
+def beat_heartbeat() -> Heartbeat | None:
+    return Heartbeat.objects.filter(name="beat").first()
+
+
+def beat_is_fresh(heartbeat: Heartbeat | None, at) -> bool:
+    return heartbeat is not None and at - heartbeat.at <= BEAT_STALE_AFTER
+
+
+@dataclass
+class Overview:
+    at: dt.datetime
+    sweeps: list[SweepStatus]
+    outboxes: list[OutboxStatus]
+    complaints: ComplaintFigures
+    beat: Heartbeat | None
+
+    @property
+    def beat_timestamp(self) -> float:
+        return self.beat.at.timestamp() if self.beat else 0.0
+
+    @property
+    def beat_fresh(self) -> bool:
+        return beat_is_fresh(self.beat, self.at)
+
+    @property
+    def beat_age_seconds(self) -> float | None:
+        return _age(self.at, self.beat.at) if self.beat else None
+
+
+def overview(*, at=None, with_last_run: bool = False) -> Overview:
+    """Every figure of §16 at one instant."""
+    at = at or timezone.now()
+    return Overview(
+        at=at,
+        sweeps=sweep_statuses(at, with_last_run=with_last_run),
+        outboxes=outbox_statuses(at),
+        complaints=complaint_figures(at),
+        beat=beat_heartbeat(),
+    )
