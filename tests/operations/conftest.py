@@ -51,3 +51,23 @@ def scrape(client) -> dict:
     response = client.get("/metrics")
     assert response.status_code == 200, response.content
     return parse(response.content.decode())
+
+
+def make_dead(n: int = 1, *, settings) -> list:
+    """`n` buyer messages that failed for 24 hours (a receiver that refuses connections)."""
+    import time_machine
+
+    from tickets import delivery
+    from tickets.models import BuyerMessage
+    from tickets.outbox import BUYER_MESSAGES
+
+    settings.BUYER_MESSAGE_WEBHOOK_URL = "http://127.0.0.1:9/"
+    tickets = [factories.urged(at=T0) for _ in range(n)]
+    with time_machine.travel(T0, tick=False):
+        delivery.deliver_due(BUYER_MESSAGES)
+    with time_machine.travel(T0 + delivery.HORIZON, tick=False):
+        delivery.deliver_due(BUYER_MESSAGES)
+    dead = list(BuyerMessage.objects.filter(ticket__in=tickets, dead_at__isnull=False))
+    assert len(dead) == n
+    settings.BUYER_MESSAGE_WEBHOOK_URL = ""
+    return dead
