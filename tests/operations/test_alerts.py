@@ -112,9 +112,7 @@ def test_prometheus_scrapes_a_live_server_and_evaluates_the_rules(live_server, s
             {
                 "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
                 "rule_files": [str(RULES)],
-                "scrape_configs": [
-                    {"job_name": "urge", "static_configs": [{"targets": [target]}]}
-                ],
+                "scrape_configs": [{"job_name": "urge", "static_configs": [{"targets": [target]}]}],
             }
         )
     )

@@ -279,3 +279,9 @@ def test_the_redeliver_action_for_the_message_changelist(ops, rf, settings):
     assert [str(m) for m in request._messages] == ["2 dead deliveries will be sent again."]
     # waiting for their next attempt, their last error kept until then (§15's `failed`)
     assert {BuyerMessage.objects.get(pk=m.pk).delivery_status for m in dead} == {"failed"}
+
+
+def test_the_console_speaks_chinese_by_default(ops_client, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = ops_client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "运营控制台" in page and "超时未回复 → 投诉" in page and "立即运行" in page
