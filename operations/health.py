@@ -22,8 +22,16 @@ def database_answers() -> bool:
 
 def broker_answers() -> bool:
     """One connection to the broker (Redis answers a PING when a channel opens), no retry."""
+    options = {
+        **(app.conf.broker_transport_options or {}),
+        # Redis: a host that swallows packets must not hold the probe longer than this.
+        "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+        "socket_timeout": BROKER_TIMEOUT_SECONDS,
+    }
     try:
-        with app.connection_for_write(connect_timeout=BROKER_TIMEOUT_SECONDS) as conn:
+        with app.connection_for_write(
+            connect_timeout=BROKER_TIMEOUT_SECONDS, transport_options=options
+        ) as conn:
             conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
             conn.default_channel  # noqa: B018  (opening the channel is the real check)
     except Exception:

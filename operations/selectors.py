@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 from django.utils import timezone
 
-from complaints import tasks as complaint_tasks
 from complaints.models import OPEN_STATES, Complaint, ComplaintKind
 from tickets import delivery, sweeps
-from tickets import tasks as ticket_tasks
 
 from .models import Heartbeat, SweepRun
 
@@ -26,13 +24,6 @@ from .models import Heartbeat, SweepRun
 LATE_AFTER = dt.timedelta(minutes=5)  # lag beyond which a sweep is late
 STALLED_AFTER = dt.timedelta(minutes=5)  # no success for this long: the sweep is stalled
 BEAT_STALE_AFTER = dt.timedelta(minutes=3)  # §16: beat has failed when its heartbeat is older
-
-SWEEP_TASKS = {
-    "reply_timeouts": ticket_tasks.sweep_reply_timeouts,
-    "buyer_silence": ticket_tasks.sweep_buyer_silence,
-    "missed_ship_dates": ticket_tasks.sweep_missed_ship_dates,
-    "review_overdue": complaint_tasks.sweep_review_overdue,
-}
 
 
 def _age(at, since) -> float:

@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from complaints import tasks as complaint_tasks
 from tickets import delivery
+from tickets import tasks as ticket_tasks
 from tickets.exceptions import NotFound
 
 from .models import Heartbeat, SweepRun, Trigger
@@ -20,6 +22,14 @@ logger = logging.getLogger(__name__)
 # minute, so each keeps about 10,000 rows.
 RETENTION = dt.timedelta(days=7)
 BEAT = "beat"
+
+# The task beat runs for each periodic sweep ("run now" enqueues the same).
+SWEEP_TASKS = {
+    "reply_timeouts": ticket_tasks.sweep_reply_timeouts,
+    "buyer_silence": ticket_tasks.sweep_buyer_silence,
+    "missed_ship_dates": ticket_tasks.sweep_missed_ship_dates,
+    "review_overdue": complaint_tasks.sweep_review_overdue,
+}
 
 
 def record_sweep_run(
@@ -50,8 +60,6 @@ def record_heartbeat(*, name: str = BEAT, host: str = "", at=None) -> Heartbeat:
 def sweep_run_now(*, sweep: str) -> None:
     """Enqueue the sweep's task now, as beat would, marked as run from the console. Raises
     NotFound for an unknown sweep; a broker failure propagates (the caller says so)."""
-    from .selectors import SWEEP_TASKS
-
     task = SWEEP_TASKS.get(sweep)
     if task is None:
         raise NotFound(f"sweep {sweep}")

@@ -98,3 +98,12 @@ def test_runs_older_than_a_week_are_pruned_as_new_ones_come():
     remaining = set(SweepRun.objects.values_list("pk", flat=True))
     assert old.pk not in remaining and kept.pk in remaining
     assert other.pk in remaining  # each sweep prunes its own runs
+
+
+def test_every_periodic_sweep_has_its_task_on_beats_schedule():
+    from config.celery import BEAT_SCHEDULE
+
+    scheduled = {entry["task"] for entry in BEAT_SCHEDULE.values()}
+    assert set(services.SWEEP_TASKS) == set(sweeps.PERIODIC_SWEEPS)
+    for task in services.SWEEP_TASKS.values():
+        assert task.name in scheduled
