@@ -112,12 +112,12 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=OPEN_STATES, review_overdue_flagged_at__isnull=True),
                 name="complaint_review_due_idx",
             ),
-            # §16's figures: open complaints past their review target (flagged or not), and
-            # open complaints by kind, from the index alone.
+            # §16's figures: open complaints of each kind, and those past their review target
+            # (flagged or not), oldest first, from the index alone.
             models.Index(
-                fields=["review_due_at", "kind"],
+                fields=["kind", "review_due_at"],
                 condition=Q(state__in=OPEN_STATES),
-                name="complaint_open_review_due_idx",
+                name="complaint_open_kind_due_idx",
             ),
         ]
 

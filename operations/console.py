@@ -80,6 +80,7 @@ def console_context(request, *, at=None, ping_workers: bool = False) -> dict:
         "can_run": user.has_perm("operations.run_sweep"),
         "can_redeliver": user.has_perm("operations.redeliver"),
         "can_pause": user.has_perm("django_celery_beat.change_periodictask"),
+        "count_limit": selectors.COUNT_LIMIT,
         "late_after_minutes": int(selectors.LATE_AFTER.total_seconds() // 60),
         "stalled_after_minutes": int(selectors.STALLED_AFTER.total_seconds() // 60),
     }

@@ -17,7 +17,7 @@ from . import selectors
 def _families(overview: selectors.Overview | None) -> list[GaugeMetricFamily]:
     """The families of §16, with their samples from `overview` (none: only their names)."""
     sweep_due = GaugeMetricFamily(
-        "urge_sweep_due", "Items due and not yet swept.", labels=["sweep"]
+        "urge_sweep_due", "Items due and not yet swept (counted up to 10,000).", labels=["sweep"]
     )
     sweep_lag = GaugeMetricFamily(
         "urge_sweep_lag_seconds",
@@ -30,7 +30,9 @@ def _families(overview: selectors.Overview | None) -> list[GaugeMetricFamily]:
         labels=["sweep"],
     )
     outbox_pending = GaugeMetricFamily(
-        "urge_outbox_pending", "Deliveries waiting (neither delivered nor dead).", labels=["outbox"]
+        "urge_outbox_pending",
+        "Deliveries waiting, neither delivered nor dead (counted up to 10,000).",
+        labels=["outbox"],
     )
     outbox_age = GaugeMetricFamily(
         "urge_outbox_oldest_pending_age_seconds",
@@ -39,14 +41,17 @@ def _families(overview: selectors.Overview | None) -> list[GaugeMetricFamily]:
     )
     outbox_dead = GaugeMetricFamily(
         "urge_outbox_dead",
-        "Deliveries past their retry horizon, waiting for a redelivery.",
+        "Deliveries past their retry horizon, waiting for a redelivery (up to 10,000).",
         labels=["outbox"],
     )
     complaints_open = GaugeMetricFamily(
-        "urge_complaints_open", "Complaints pending or in review.", labels=["kind"]
+        "urge_complaints_open",
+        "Complaints pending or in review (up to 10,000 a kind).",
+        labels=["kind"],
     )
     past_target = GaugeMetricFamily(
-        "urge_complaints_past_review_target", "Open complaints past their review target."
+        "urge_complaints_past_review_target",
+        "Open complaints past their review target (up to 10,000 a kind).",
     )
     heartbeat = GaugeMetricFamily(
         "urge_beat_heartbeat_timestamp_seconds",

@@ -107,7 +107,7 @@ class Outbox:
 
     def due(self, at) -> models.QuerySet:
         """Pending rows that may be tried at `at`, in the order of the pending index."""
-        return self.pending().filter(next_attempt_at__lte=at).order_by("next_attempt_at", "pk")
+        return self.pending().filter(next_attempt_at__lte=at).order_by("next_attempt_at")
 
     def dead(self) -> models.QuerySet:
         return self.rows.filter(dead_at__isnull=False)
@@ -316,13 +316,16 @@ class Backlog:
         return max((at - self.oldest_pending_at).total_seconds(), 0.0)
 
 
-def backlog(outbox: Outbox) -> Backlog:
-    """The outbox's pending count and oldest pending row, and its dead count: two scans of the
-    partial indexes (`*_pending_idx`, `*_dead_idx`), each as long as what it counts."""
-    pending = outbox.pending().aggregate(n=Count("*"), oldest=Min("created_at"))
-    return Backlog(
-        pending=pending["n"], oldest_pending_at=pending["oldest"], dead=outbox.dead().count()
-    )
+def backlog(outbox: Outbox, *, limit: int | None = None) -> Backlog:
+    """The outbox's pending rows (counted up to `limit`) with the oldest of them, and its dead
+    rows (up to `limit`): two range scans of the partial indexes (`*_pending_age_idx`, oldest
+    first, and `*_dead_idx`), each as long as what it counts."""
+    pending = outbox.pending().order_by("created_at").values("created_at")
+    dead = outbox.dead().order_by("dead_at").values("dead_at")
+    if limit is not None:
+        pending, dead = pending[:limit], dead[:limit]
+    figures = pending.aggregate(n=Count("*"), oldest=Min("created_at"))
+    return Backlog(pending=figures["n"], oldest_pending_at=figures["oldest"], dead=dead.count())
 
 
 def redeliver(outbox: Outbox, *, ids=None, at=None) -> int:

@@ -540,14 +540,15 @@ PENDING_DELIVERY = Q(delivered_at__isnull=True, dead_at__isnull=True)
 
 
 def outbox_indexes(prefix: str) -> list[models.Index]:
-    """The partial indexes every outbox needs: pending rows by when they may be tried (the
-    claim; with `created_at` beside it, the backlog's count and age from the index alone) and
-    the dead rows (their count and the redelivery list)."""
+    """The partial indexes every outbox needs, each as small as the rows it holds: pending rows
+    by when they may be tried (the claim), pending rows by age (the backlog's oldest row and
+    its count) and dead rows (their count and the redelivery list)."""
     return [
         models.Index(
-            fields=["next_attempt_at", "created_at"],
-            condition=PENDING_DELIVERY,
-            name=f"{prefix}_pending_idx",
+            fields=["next_attempt_at"], condition=PENDING_DELIVERY, name=f"{prefix}_pending_idx"
+        ),
+        models.Index(
+            fields=["created_at"], condition=PENDING_DELIVERY, name=f"{prefix}_pending_age_idx"
         ),
         models.Index(
             fields=["dead_at"], condition=Q(dead_at__isnull=False), name=f"{prefix}_dead_idx"

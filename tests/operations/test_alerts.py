@@ -103,6 +103,7 @@ def wait_for(what: str, check, *, timeout: float = 60, log: Path | None = None):
 
 
 @pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (Debian: prometheus)")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_prometheus_scrapes_a_live_server_and_evaluates_the_rules(live_server, settings, tmp_path):
     make_dead(settings=settings)  # one dead delivery; and beat has never beaten
     target = urllib.parse.urlsplit(live_server.url).netloc

@@ -237,8 +237,29 @@ def test_request_counts_and_latencies_are_exported(client):
 
 
 def test_a_scrape_asks_a_bounded_number_of_queries(client, django_assert_max_num_queries):
-    """Per sweep: what is due and its last success; per outbox: pending and dead; complaints:
-    by kind and past target; the heartbeat. However many rows there are."""
+    """Per sweep: what is due and its last success; per outbox: pending and dead; per
+    complaint kind: open and past target; the heartbeat. However many rows there are."""
     due_items()
-    with django_assert_max_num_queries(4 * 2 + 2 + 2 + 1):
+    with django_assert_max_num_queries(4 * 2 + 2 + 5 + 1):
         assert client.get("/metrics").status_code == 200
+
+
+def test_counts_stop_at_the_limit_and_the_oldest_stays_exact(client, monkeypatch, settings):
+    """A backlog beyond COUNT_LIMIT reads as the limit (so a scrape costs the same at any size);
+    the lag and the oldest pending age, which the alerts watch, stay exact."""
+    from operations import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 2)
+    urged = [factories.urged(at=T0 + dt.timedelta(minutes=m)) for m in range(3)]
+    for _ in range(3):
+        factories.replied(plan="cannot_ship", at=T0)  # three open cannot_ship complaints
+    with time_machine.travel(NOW, tick=False):
+        samples = scrape(client)
+    assert value(samples, "urge_sweep_due", sweep="reply_timeouts") == 2
+    lag = (NOW - urged[0].reply_due_at).total_seconds()
+    assert value(samples, "urge_sweep_lag_seconds", sweep="reply_timeouts") == lag
+    assert value(samples, "urge_outbox_pending", outbox="buyer_messages") == 2
+    age = (NOW - T0).total_seconds()
+    assert value(samples, "urge_outbox_oldest_pending_age_seconds", outbox="buyer_messages") == age
+    assert value(samples, "urge_complaints_open", kind="cannot_ship") == 2
+    assert value(samples, "urge_complaints_past_review_target") == 2

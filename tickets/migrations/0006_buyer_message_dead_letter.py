@@ -51,8 +51,16 @@ class Migration(migrations.Migration):
             model_name="buyermessage",
             index=models.Index(
                 condition=models.Q(("dead_at__isnull", True), ("delivered_at__isnull", True)),
-                fields=["next_attempt_at", "created_at"],
+                fields=["next_attempt_at"],
                 name="message_pending_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="buyermessage",
+            index=models.Index(
+                condition=models.Q(("dead_at__isnull", True), ("delivered_at__isnull", True)),
+                fields=["created_at"],
+                name="message_pending_age_idx",
             ),
         ),
         migrations.AddIndex(

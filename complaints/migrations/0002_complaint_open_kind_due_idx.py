@@ -1,4 +1,4 @@
-"""§16: open complaints past their review target and open complaints by kind, from an index."""
+"""§16: open complaints of each kind and those past their review target, from an index."""
 
 from django.db import migrations, models
 
@@ -13,8 +13,8 @@ class Migration(migrations.Migration):
             model_name="complaint",
             index=models.Index(
                 condition=models.Q(("state__in", ("pending", "in_review"))),
-                fields=["review_due_at", "kind"],
-                name="complaint_open_review_due_idx",
+                fields=["kind", "review_due_at"],
+                name="complaint_open_kind_due_idx",
             ),
         ),
     ]
