@@ -112,6 +112,13 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=OPEN_STATES, review_overdue_flagged_at__isnull=True),
                 name="complaint_review_due_idx",
             ),
+            # §16's figures: open complaints of each kind, and those past their review target
+            # (flagged or not), oldest first, from the index alone.
+            models.Index(
+                fields=["kind", "review_due_at"],
+                condition=Q(state__in=OPEN_STATES),
+                name="complaint_open_kind_due_idx",
+            ),
         ]
 
     def __str__(self):

@@ -2,9 +2,10 @@
 
 from celery import shared_task
 
-from . import sweeps
+from tickets.sweeps import PERIODIC_SWEEPS
 
 
 @shared_task(ignore_result=True)
-def sweep_review_overdue() -> int:
-    return sweeps.sweep_review_overdue()
+def sweep_review_overdue(trigger: str = "beat") -> int:
+    # Through the periodic-sweep registry, so that the run is recorded like every sweep's.
+    return PERIODIC_SWEEPS["review_overdue"].run_recorded(trigger=trigger)

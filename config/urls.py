@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from tickets.api.views import healthz
+from operations.urls import console_urls
 
 urlpatterns = [
+    # The operations console lives in the admin's look, before the admin's own catch-all.
+    path("admin/operations/console/", console_urls),
     path("admin/", admin.site.urls),
     path("api/", include("tickets.api.urls")),
-    path("healthz", healthz, name="healthz"),
+    path("", include("operations.urls")),  # /healthz, /readyz, /metrics
     path("merchant/", include("merchant.urls", namespace="merchant")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", RedirectView.as_view(url="/merchant/", permanent=False)),

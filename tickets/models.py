@@ -498,7 +498,65 @@ class MessageKind(models.TextChoices):
     COMPLETED = "completed", _("ticket completed")
 
 
-class BuyerMessage(models.Model):
+class OutboxRow(models.Model):
+    """One delivery of the outbox (§10 buyer messages, §15 merchant events): written in the
+    causing transaction, then leased, signed, retried with backoff and, past the retry horizon,
+    `dead` until operations redeliver it. `tickets/delivery.py` owns every change of these
+    columns; a concrete outbox adds what it delivers and `outbox_indexes(prefix)`.
+
+    pending: `delivered_at` and `dead_at` both empty (`next_attempt_at` is when it may be
+    tried: a lease or a backoff pushes it ahead); delivered: `delivered_at`; dead: `dead_at`."""
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("delivery attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    retry_until = models.DateTimeField(
+        _("retried until"),
+        null=True,
+        blank=True,
+        help_text=_("set at the first attempt (and at a redelivery): the retry horizon"),
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last status code"), null=True, blank=True
+    )
+    dead_at = models.DateTimeField(_("dead since"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def delivery_status(self) -> str:
+        """pending | delivered | failed | dead (the §15 delivery log's `status`)."""
+        if self.delivered_at is not None:
+            return "delivered"
+        if self.dead_at is not None:
+            return "dead"
+        return "failed" if self.last_error else "pending"
+
+
+PENDING_DELIVERY = Q(delivered_at__isnull=True, dead_at__isnull=True)
+
+
+def outbox_indexes(prefix: str) -> list[models.Index]:
+    """The partial indexes every outbox needs, each as small as the rows it holds: pending rows
+    by when they may be tried (the claim), pending rows by age (the backlog's oldest row and
+    its count) and dead rows (their count and the redelivery list)."""
+    return [
+        models.Index(
+            fields=["next_attempt_at"], condition=PENDING_DELIVERY, name=f"{prefix}_pending_idx"
+        ),
+        models.Index(
+            fields=["created_at"], condition=PENDING_DELIVERY, name=f"{prefix}_pending_age_idx"
+        ),
+        models.Index(
+            fields=["dead_at"], condition=Q(dead_at__isnull=False), name=f"{prefix}_dead_idx"
+        ),
+    ]
+
+
+class BuyerMessage(OutboxRow):
     """The outbox of §10: written in the transition's transaction, delivered by a task."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
@@ -508,22 +566,13 @@ class BuyerMessage(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=MessageKind.choices)
     text = models.TextField(_("text"))
     payload = models.JSONField(_("payload"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
-    attempts = models.PositiveIntegerField(_("delivery attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         verbose_name = _("buyer message")
         verbose_name_plural = _("buyer messages")
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(
-                fields=["id"],
-                condition=Q(delivered_at__isnull=True),
-                name="message_undelivered_idx",
-            ),
+            *outbox_indexes("message"),
             models.Index(fields=["buyer", "created_at"], name="message_buyer_idx"),
             models.Index(fields=["ticket", "created_at"], name="message_ticket_idx"),
         ]

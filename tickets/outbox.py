@@ -1,15 +1,16 @@
 """Buyer messages (§10): one row per buyer-visible event, written in the transition's own
-transaction. Delivery is a task that runs after commit; if the broker is down the row waits
-in the outbox and the periodic re-send picks it up."""
+transaction, delivered through the delivery outbox (`tickets/delivery.py`) as the
+`buyer_messages` outbox: a task runs after commit; if the broker is down the row waits in the
+outbox and the periodic re-send picks it up."""
 
-import logging
-import time
+import json
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from . import delivery
 from .models import BuyerMessage, MessageKind, Ticket
-
-logger = logging.getLogger(__name__)
 
 # Buyer-facing texts (the buyer app shows them as they are, in Chinese). `{…}` fields are filled
 # from the ticket; the set-based sweeps use the same templates.
@@ -91,27 +92,42 @@ def message_buyer(*, ticket: Ticket, kind: str, at, payload: dict | None = None,
     return message
 
 
-# A burst of commits asks for one delivery run, not one each: after enqueueing, a process asks
-# again only once DELIVERY_DEBOUNCE has passed, and the run it enqueued waits that long before
-# it starts. So every row committed while this process held back (after its last enqueue and
-# before the wait ended) is already committed when that run claims the due rows.
-DELIVERY_DEBOUNCE = 1.0  # seconds
-_next_enqueue = 0.0  # time.monotonic() before which this process enqueues nothing more
+def message_body(message: BuyerMessage) -> bytes:
+    return json.dumps(
+        {
+            "id": message.pk,
+            "ticket": message.ticket_id,
+            "buyer": message.buyer.get_username(),
+            "kind": message.kind,
+            "text": message.text,
+            "payload": message.payload,
+            "created_at": message.created_at,
+        },
+        cls=DjangoJSONEncoder,
+        ensure_ascii=False,
+        sort_keys=True,
+    ).encode()
+
+
+def message_envelope(message: BuyerMessage) -> delivery.Envelope:
+    """To the buyer app's webhook (`BUYER_MESSAGE_WEBHOOK_URL`; none: logged), signed with
+    `BUYER_MESSAGE_WEBHOOK_SECRET`; the event id is the message's id."""
+    return delivery.Envelope(
+        url=settings.BUYER_MESSAGE_WEBHOOK_URL,
+        secret=settings.BUYER_MESSAGE_WEBHOOK_SECRET,
+        event_id=str(message.pk),
+        event_type=f"buyer_message.{message.kind}",
+        body=message_body(message),
+    )
+
+
+BUYER_MESSAGES = delivery.register(
+    delivery.Outbox(
+        name="buyer_messages", model=BuyerMessage, envelope=message_envelope, related=("buyer",)
+    )
+)
 
 
 def request_delivery():
-    """Enqueue a delivery run (at most one per process per DELIVERY_DEBOUNCE); a broker
-    failure is logged, and the periodic re-send covers it."""
-    global _next_enqueue
-    now = time.monotonic()
-    if now < _next_enqueue:
-        return
-    _next_enqueue = now + DELIVERY_DEBOUNCE
-    try:
-        from .tasks import deliver_buyer_messages
-    except ImportError:  # delivery is not wired in this process
-        return
-    try:
-        deliver_buyer_messages.apply_async(countdown=DELIVERY_DEBOUNCE)
-    except Exception:  # the broker is down: the row waits in the outbox
-        logger.warning("buyer message delivery not enqueued; the periodic re-send will retry")
+    """Ask for a delivery run of the buyer messages after a commit (debounced, best effort)."""
+    delivery.request_delivery(BUYER_MESSAGES.name)

@@ -18,17 +18,19 @@ does so set-based, in batches that each commit atomically:
 The source and target states and the fields a transition sets are read from the transition
 itself (`Ticket.reply_timeout`), so the rule lives in one place: the state machine."""
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import connection, models, transaction
+from django.db.models import Count, Min, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from complaints.models import ComplaintKind
-from complaints.sweeps import file_complaints
+from complaints.sweeps import file_complaints, past_review_target, sweep_review_overdue
 
 from .bulk import IsoDate, log_transitions, message_buyers, text_template
 from .models import MessageKind, Ticket
@@ -183,4 +185,97 @@ SWEEPS = {
     "reply_timeouts": REPLY_TIMEOUT,
     "buyer_silence": BUYER_SILENCE,
     "missed_ship_dates": MISSED_SHIP_DATE,
+}
+
+
+# -- the periodic sweeps as operations see them (§16) ------------------------------------------
+
+# Sent after every run of a periodic sweep, by the Celery tasks and `manage.py sweep` alike, with
+# `sweep` (its name), `trigger` (beat, command or console), `started_at`, `finished_at`,
+# `moved` (rows it moved) and `error` ("" for a success). The operations app records it; the
+# sweeps know nothing of who listens.
+sweep_ran = Signal()
+
+
+@dataclass(frozen=True)
+class PeriodicSweep:
+    """A sweep run every minute: its name (the `sweep` label of the metrics), how it runs, and
+    what is due for it (items whose deadline has passed and that it has not swept yet), as a
+    queryset in the shape of the deadline's partial index."""
+
+    name: str
+    label: str
+    run: Callable[..., int]  # (at=, batch_size=, on_batch=) → rows moved
+    due: Callable[[dt.datetime], models.QuerySet]
+    deadline: str  # the field of `due`'s rows holding the instant each fell due
+
+    def due_figures(self, at, *, limit: int | None = None) -> tuple[int, dt.datetime | None]:
+        """How many items are due at `at` (at most `limit`) and the oldest deadline among them:
+        one range scan of the deadline's partial index in deadline order, so the oldest is
+        exact whatever the limit and the cost is that of the items counted."""
+        due = self.due(at).order_by(self.deadline).values(self.deadline)
+        if limit is not None:
+            due = due[:limit]
+        figures = due.aggregate(n=Count("*"), oldest=Min(self.deadline))
+        return figures["n"], figures["oldest"]
+
+    def run_recorded(self, *, trigger: str, **options) -> int:
+        """Run the sweep and announce the run (`sweep_ran`), a failed one too (then re-raised).
+        A listener's failure is logged, never the sweep's."""
+        started_at = timezone.now()
+        try:
+            moved = self.run(**options)
+        except Exception as exc:
+            self._announce(trigger, started_at, moved=0, error=f"{type(exc).__name__}: {exc}")
+            raise
+        self._announce(trigger, started_at, moved=moved, error="")
+        return moved
+
+    def _announce(self, trigger, started_at, *, moved, error):
+        answers = sweep_ran.send_robust(
+            sender=PeriodicSweep,
+            sweep=self.name,
+            trigger=trigger,
+            started_at=started_at,
+            finished_at=timezone.now(),
+            moved=moved,
+            error=error,
+        )
+        for receiver, answer in answers:
+            if isinstance(answer, Exception):
+                logger.warning("%s: run not recorded by %s: %r", self.name, receiver, answer)
+
+
+PERIODIC_SWEEPS = {
+    sweep.name: sweep
+    for sweep in (
+        PeriodicSweep(
+            "reply_timeouts",
+            "reply timeouts → complaints",
+            sweep_reply_timeouts,
+            REPLY_TIMEOUT.due,
+            REPLY_TIMEOUT.deadline,
+        ),
+        PeriodicSweep(
+            "buyer_silence",
+            "buyer silence → deemed accepted",
+            sweep_buyer_silence,
+            BUYER_SILENCE.due,
+            BUYER_SILENCE.deadline,
+        ),
+        PeriodicSweep(
+            "missed_ship_dates",
+            "missed ship dates → complaints",
+            sweep_missed_ship_dates,
+            MISSED_SHIP_DATE.due,
+            MISSED_SHIP_DATE.deadline,
+        ),
+        PeriodicSweep(
+            "review_overdue",
+            "complaints past review target → flagged",
+            sweep_review_overdue,
+            past_review_target,
+            "review_due_at",
+        ),
+    )
 }

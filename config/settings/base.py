@@ -35,13 +35,17 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_fsm_log",
+    "django_prometheus",
     "tickets",
     "complaints",
     "idempotency",
     "merchant",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics (django-prometheus): first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -52,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -211,6 +216,11 @@ DJANGO_FSM_LOG_STORAGE_METHOD = "tickets.audit.AuditBackend"
 # Buyer messages (§10): delivered to this webhook signed with HMAC-SHA256, or logged when unset.
 BUYER_MESSAGE_WEBHOOK_URL = os.environ.get("BUYER_MESSAGE_WEBHOOK_URL", "")
 BUYER_MESSAGE_WEBHOOK_SECRET = os.environ.get("BUYER_MESSAGE_WEBHOOK_SECRET", SECRET_KEY)
+
+# Operations (§16): /metrics answers loopback, and elsewhere only `Authorization: Bearer` with
+# this token (empty: loopback only). The console pings the workers for at most this long.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+OPERATIONS_WORKER_PING_TIMEOUT = float(os.environ.get("OPERATIONS_WORKER_PING_TIMEOUT", "1.0"))
 
 if REDIS_URL:
     CACHES = {

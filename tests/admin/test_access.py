@@ -42,6 +42,10 @@ def test_operations_edit_reasons_policies_and_rollout_and_nothing_else():
         "tickets.add_rolloutschedule",
         "tickets.change_rolloutschedule",
         "tickets.delete_rolloutschedule",
+        # §16: the console's buttons, and pausing the periodic tasks (operations 0002)
+        "operations.run_sweep",
+        "operations.redeliver",
+        "django_celery_beat.change_periodictask",
     }
     assert "complaints.change_complaint" not in granted
 

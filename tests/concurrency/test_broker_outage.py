@@ -195,7 +195,7 @@ def test_worker_survives_ten_redis_outages_and_every_message_arrives_once(
     url = private_redis.url
 
     def delivered_ids():
-        return [int(headers["X-Message-Id"]) for headers, _ in webhook.received]
+        return [int(headers["X-Urge-Event-Id"]) for headers, _ in webhook.received]
 
     messages = BuyerMessage.objects.filter(ticket__shop=shop)
     before = requests(shop, "up", 3, broker_url=url, var_dir=tmp_path)
@@ -228,8 +228,9 @@ def test_worker_survives_ten_redis_outages_and_every_message_arrives_once(
     ids = delivered_ids()
     assert sorted(ids) == sorted(messages.values_list("pk", flat=True))  # all, none twice
     for headers, body in webhook.received:
-        digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        assert headers["X-Signature"] == f"sha256={digest}"
+        signed = f"{headers['X-Urge-Timestamp']}.".encode() + body
+        digest = hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+        assert headers["X-Urge-Signature"] == f"v1={digest}"
     assert worker.poll() is None, "the worker survived every outage"
     log = (tmp_path / "worker.log").read_text()
     assert "Unrecoverable error" not in log

@@ -1,43 +1,30 @@
 """`manage.py sweep [--once] [--batch N]` (§13): run every periodic job (the deadline sweeps,
 the review-target flag and the outbox delivery) with the same services the Celery tasks call,
-without Celery. Without --once it runs them every minute, like beat."""
+without Celery. Each sweep's run is recorded as the tasks' are (`PeriodicSweep.run_recorded`,
+trigger "command"). Without --once it runs them every minute, like beat."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from complaints.sweeps import sweep_review_overdue
 from tickets import delivery, sweeps
+from tickets.outbox import BUYER_MESSAGES
 
 INTERVAL_SECONDS = 60
+MESSAGES = "messages"
 
 
 def _deliver(*, at, batch_size, on_batch):
-    return delivery.deliver_due_messages(
-        at=at, batch_size=min(batch_size, delivery.BATCH_SIZE * 10), on_batch=on_batch
+    return delivery.deliver_due(
+        BUYER_MESSAGES,
+        at=at,
+        batch_size=min(batch_size, delivery.BATCH_SIZE * 10),
+        on_batch=on_batch,
     ).delivered
 
 
-JOBS = {
-    "reply_timeouts": (
-        "reply timeouts → complaints",
-        sweeps.REPLY_TIMEOUT,
-        sweeps.sweep_reply_timeouts,
-    ),
-    "buyer_silence": (
-        "buyer silence → deemed accepted",
-        sweeps.BUYER_SILENCE,
-        sweeps.sweep_buyer_silence,
-    ),
-    "missed_ship_dates": (
-        "missed ship dates → complaints",
-        sweeps.MISSED_SHIP_DATE,
-        sweeps.sweep_missed_ship_dates,
-    ),
-    "review_overdue": ("complaints past review target → flagged", None, sweep_review_overdue),
-    "messages": ("buyer messages → delivered", None, _deliver),
-}
+JOBS = [*sweeps.PERIODIC_SWEEPS, MESSAGES]
 
 
 class Command(BaseCommand):
@@ -56,7 +43,7 @@ class Command(BaseCommand):
         if batch < 1:
             raise CommandError("--batch must be at least 1")
         self.verbosity = options.get("verbosity", 1)
-        jobs = [JOBS[name] for name in (only or JOBS)]
+        jobs = [name for name in JOBS if not only or name in only]
         while True:
             started = time.monotonic()
             self.run_all(jobs, batch=batch)
@@ -71,8 +58,10 @@ class Command(BaseCommand):
     def run_all(self, jobs, *, batch):
         at = timezone.now()
         verbose = self.verbosity >= 1
-        for label, spec, run in jobs:
-            due = spec.due(at).count() if spec is not None and verbose else None
+        for name in jobs:
+            sweep = sweeps.PERIODIC_SWEEPS.get(name)
+            label = sweep.label if sweep else "buyer messages → delivered"
+            due = sweep.due_figures(at)[0] if sweep is not None and verbose else None
             done = 0
 
             def progress(count, label=label, due=due):
@@ -83,7 +72,11 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {label}: {done}{total}")
 
             started = time.monotonic()
-            count = run(at=at, batch_size=batch, on_batch=progress)
+            options = {"at": at, "batch_size": batch, "on_batch": progress}
+            if sweep is None:
+                count = _deliver(**options)
+            else:
+                count = sweep.run_recorded(trigger="command", **options)
             if verbose:
                 seconds = time.monotonic() - started
                 self.stdout.write(f"{label}: {count} in {seconds:.2f} s")
