@@ -223,7 +223,9 @@ def policy_impact(
     """§19: the figures of the platform's tickets created in the last `days` days (7–90) under
     `draft` (an unsaved version, `services.policy_draft`) and, under `current`, under the
     version in force at `at`. `progress` wraps the iterable of the window's slices (tqdm);
-    `timeout` (seconds) bounds the whole run (`TimedOut`). JSON-ready but for Decimals."""
+    `timeout` (seconds) bounds the whole run (`TimedOut`). `by_shop`: the shops most affected
+    by the draft (most replies past its cap, then most would-be timeouts), at most ten; under
+    `current`, the same shops. JSON-ready but for Decimals."""
     if platform not in Platform.values:
         raise ValidationError(_("Unknown platform."), field="platform")
     try:
@@ -244,20 +246,22 @@ def policy_impact(
         (since + step * i, at if i == SLICES - 1 else since + step * (i + 1)) for i in range(SLICES)
     ]
     policies = {"draft": draft, "current": current}
-    tally = _Tally()
     try:
         with read_only(deadline=deadline):
+            tally = _Tally(platform=platform, at=at, policies=policies)
             for start, end in progress(slices) if progress else slices:
                 _bound_statements(deadline)
-                tally.add_slice(platform, start, end, at, policies)
+                tally.add_slice(start, end)
+            shops = tally.shops()
     except OperationalError as error:
         if deadline is not None and _cancelled(error):
             raise TimedOut(
                 _("The preview took too long and was stopped; nothing changed.")
             ) from None
         raise
-    shops = tally.shops()
-    figures = {name: tally.figures(name, policy, shops) for name, policy in policies.items()}
+    # The shops most affected by the draft, and the same shops under the version in force.
+    top = tally.most_affected("draft", shops)
+    figures = {name: tally.figures(name, p, shops, top) for name, p in policies.items()}
     return {
         "platform": platform,
         "days": days,
@@ -267,41 +271,78 @@ def policy_impact(
     }
 
 
+# Placeholders for a slice's bounds: each statement is compiled once with these and run for
+# every slice with the slice's bounds in their place (compiling is most of the cost of a
+# small window; the statements are the same but for the bounds).
+_START = dt.datetime(1901, 1, 1, 0, 0, 1, tzinfo=dt.UTC)
+_END = dt.datetime(1901, 1, 1, 0, 0, 2, tzinfo=dt.UTC)
+
+
+class _Statement:
+    """A queryset compiled once; `rows(start, end)` runs it for one slice of the window."""
+
+    def __init__(self, queryset):
+        sql, params = queryset.query.get_compiler(connection=connection).as_sql()
+        self.sql, self.params = sql, list(params)
+        adapt = connection.ops.adapt_datetimefield_value
+        marks = {"start": adapt(_START), "end": adapt(_END)}
+        self.slots = {
+            i: bound
+            for i, value in enumerate(self.params)
+            for bound, mark in marks.items()
+            if value == mark
+        }
+        assert sorted(self.slots.values()) == ["end", "start"], "one slot per bound"
+
+    def rows(self, start, end) -> list[dict]:
+        adapt = connection.ops.adapt_datetimefield_value
+        bounds = {"start": adapt(start), "end": adapt(end)}
+        params = [
+            bounds[self.slots[i]] if i in self.slots else p for i, p in enumerate(self.params)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _totals(queryset, **sums):
+    """One row of sums over the whole queryset (no GROUP BY), as a compilable queryset."""
+    return queryset.order_by().annotate(_all=Value(1)).values("_all").annotate(**sums).values(*sums)
+
+
 class _Tally:
     """The sums of the slices: per (shop, fresh) group of tickets, and per compensation kind."""
 
-    def __init__(self):
+    def __init__(self, *, platform, at, policies):
         self.tickets = 0
         self.groups = defaultdict(lambda: defaultdict(int))  # (shop_id, is_fresh) → counts
         self.money = defaultdict(int)  # "<policy>_<kind>_cents|points", "<kind>_count", ...
+        self.statements = self._statements(platform, at, policies)
 
-    def add_slice(self, platform, start, end, at, policies):
+    @staticmethod
+    def _statements(platform, at, policies) -> dict:
         window = Q(
             ticket__shop__platform=platform,
-            ticket__created_at__gte=start,
-            ticket__created_at__lt=end,
+            ticket__created_at__gte=_START,
+            ticket__created_at__lt=_END,
         )
         counts = {"tickets": Count("pk"), "replies": Count("pk", filter=DATED)}
         for name, policy in policies.items():
             counts[f"{name}_over"] = Count("pk", filter=over_cap(policy))
             counts[f"{name}_late"] = Count("pk", filter=late_first_reply(policy, at))
-        rows = (
+        tickets = (
             Ticket.objects.filter(
-                shop__platform=platform, created_at__gte=start, created_at__lt=end
+                shop__platform=platform, created_at__gte=_START, created_at__lt=_END
             )
             .values("shop_id", "order__is_fresh")
             .annotate(**counts)
             .order_by()
         )
-        for row in rows:
-            group = self.groups[(row["shop_id"], row["order__is_fresh"])]
-            for key in counts:
-                group[key] += row[key]
-            self.tickets += row["tickets"]
 
         # Upheld complaints: late-shipment compensation and penalty points.
         amount = paid_cents("ticket__order__amount")
-        sums = {
+        late = {
             "late_count": Count("pk"),
             "late_pointed": Count(
                 "pk",
@@ -312,49 +353,72 @@ class _Tally:
         }
         for name, policy in policies.items():
             cents = compensation_cents(policy, LATE_SHIPMENT, amount, arithmetic=DATABASE)
-            sums[f"{name}_late_cents"] = _sum(cents)
-            sums[f"{name}_late_points"] = _sum(payout_points(policy, cents, arithmetic=DATABASE))
-        self._add(Complaint.objects.filter(window, state__in=UPHELD_STATES).aggregate(**sums))
+            late[f"{name}_late_cents"] = _sum(cents)
+            late[f"{name}_late_points"] = _sum(payout_points(policy, cents, arithmetic=DATABASE))
+        upheld = Complaint.objects.filter(window, state__in=UPHELD_STATES)
 
         # Proactive compensations (second handling): the stock-out compensation.
-        sums = {"stockout_count": Count("pk")}
+        stock = {"stockout_count": Count("pk")}
         for name, policy in policies.items():
             cents = compensation_cents(policy, STOCKOUT, amount, arithmetic=DATABASE)
-            sums[f"{name}_stockout_cents"] = _sum(cents)
-            sums[f"{name}_stockout_points"] = _sum(
+            stock[f"{name}_stockout_cents"] = _sum(cents)
+            stock[f"{name}_stockout_points"] = _sum(
                 payout_points(policy, cents, arithmetic=DATABASE)
             )
         stockouts = Compensation.objects.filter(
             window, kind=CompensationKind.STOCKOUT, reversed_at__isnull=True
         )
-        self._add(stockouts.aggregate(**sums))
+        return {
+            "tickets": _Statement(tickets),
+            "upheld": _Statement(_totals(upheld, **late)),
+            "stockouts": _Statement(_totals(stockouts, **stock)),
+        }
 
-    def _add(self, sums: dict):
-        for key, value in sums.items():
-            self.money[key] += value or 0
+    def add_slice(self, start, end):
+        for row in self.statements["tickets"].rows(start, end):
+            group = self.groups[(row.pop("shop_id"), bool(row.pop("order__is_fresh")))]
+            for key, value in row.items():
+                group[key] += value
+            self.tickets += row["tickets"]
+        for name in ("upheld", "stockouts"):
+            for row in self.statements[name].rows(start, end):
+                for key, value in row.items():
+                    self.money[key] += int(value or 0)
 
     def shops(self) -> dict:
         ids = {shop_id for shop_id, _ in self.groups}
         return {s.pk: s for s in Shop.objects.filter(pk__in=ids).only("code", "name")}
 
-    def figures(self, name: str, policy: Policy, shops: dict) -> dict:
+    def by_shop(self) -> dict:
+        """shop id → its counts, summed over fresh and ordinary."""
+        shops = defaultdict(lambda: defaultdict(int))
+        for (shop_id, _fresh), group in self.groups.items():
+            for key, value in group.items():
+                shops[shop_id][key] += value
+        return shops
+
+    def most_affected(self, name: str, shops: dict) -> list[int]:
+        """The shops with the most replies past the cap under policy `name` (then the most
+        would-be timeouts), those with neither left out."""
+        return [
+            shop_id
+            for *_, shop_id in sorted(
+                (-counts[f"{name}_over"], -counts[f"{name}_late"], shops[shop_id].code, shop_id)
+                for shop_id, counts in self.by_shop().items()
+                if counts[f"{name}_over"] or counts[f"{name}_late"]
+            )[:TOP_SHOPS]
+        ]
+
+    def figures(self, name: str, policy: Policy, shops: dict, top: list[int]) -> dict:
         split = {True: defaultdict(int), False: defaultdict(int)}
-        by_shop = defaultdict(lambda: defaultdict(int))
-        for (shop_id, fresh), group in self.groups.items():
+        for (_shop_id, fresh), group in self.groups.items():
             for key in ("replies", f"{name}_over", f"{name}_late"):
                 split[fresh][key] += group[key]
-                by_shop[shop_id][key] += group[key]
+        by_shop = self.by_shop()
         over = sum(split[f][f"{name}_over"] for f in split)
         replies = sum(split[f]["replies"] for f in split)
         late_cents = self.money[f"{name}_late_cents"]
         stockout_cents = self.money[f"{name}_stockout_cents"]
-        affected = sorted(
-            (
-                (-counts[f"{name}_over"], -counts[f"{name}_late"], shops[shop_id].code, shop_id)
-                for shop_id, counts in by_shop.items()
-                if counts[f"{name}_over"] or counts[f"{name}_late"]
-            )
-        )[:TOP_SHOPS]
         return {
             "replies_over_cap": {
                 "count": over,
@@ -379,13 +443,13 @@ class _Tally:
             },
             "by_shop": [
                 {
-                    "shop": code,
+                    "shop": shops[shop_id].code,
                     "name": shops[shop_id].name,
                     "replies": by_shop[shop_id]["replies"],
                     "replies_over_cap": by_shop[shop_id][f"{name}_over"],
                     "late_first_replies": by_shop[shop_id][f"{name}_late"],
                 }
-                for _, _, code, shop_id in affected
+                for shop_id in top
             ],
         }
 

@@ -209,6 +209,9 @@ DJANGO_FSM_LOG_STORAGE_METHOD = "tickets.audit.AuditBackend"
 BUYER_MESSAGE_WEBHOOK_URL = os.environ.get("BUYER_MESSAGE_WEBHOOK_URL", "")
 BUYER_MESSAGE_WEBHOOK_SECRET = os.environ.get("BUYER_MESSAGE_WEBHOOK_SECRET", SECRET_KEY)
 
+# §19: the publish form's "preview impact" stops (and says so) past this many seconds.
+POLICY_IMPACT_TIMEOUT_SECONDS = float(os.environ.get("POLICY_IMPACT_TIMEOUT_SECONDS", "20"))
+
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
