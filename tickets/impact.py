@@ -25,6 +25,7 @@ Under the version in force these reproduce the recorded outcomes of tickets crea
 """
 
 import datetime as dt
+import functools
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -252,15 +253,16 @@ def policy_impact(
             for start, end in progress(slices) if progress else slices:
                 _bound_statements(deadline)
                 tally.add_slice(start, end)
-            shops = tally.shops()
+            # The shops most affected by the draft, and the same shops under the version in
+            # force.
+            top = tally.most_affected("draft")
+            shops = Shop.objects.only("code", "name").in_bulk(top)
     except OperationalError as error:
         if deadline is not None and _cancelled(error):
             raise TimedOut(
                 _("The preview took too long and was stopped; nothing changed.")
             ) from None
         raise
-    # The shops most affected by the draft, and the same shops under the version in force.
-    top = tally.most_affected("draft", shops)
     figures = {name: tally.figures(name, p, shops, top) for name, p in policies.items()}
     return {
         "platform": platform,
@@ -306,105 +308,99 @@ class _Statement:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _totals(queryset, **sums):
-    """One row of sums over the whole queryset (no GROUP BY), as a compilable queryset."""
-    return queryset.order_by().annotate(_all=Value(1)).values("_all").annotate(**sums).values(*sums)
-
-
 class _Tally:
-    """The sums of the slices: per (shop, fresh) group of tickets, and per compensation kind."""
+    """The sums of the slices, per (shop, fresh) group of tickets and in all."""
 
     def __init__(self, *, platform, at, policies):
         self.tickets = 0
         self.groups = defaultdict(lambda: defaultdict(int))  # (shop_id, is_fresh) → counts
         self.money = defaultdict(int)  # "<policy>_<kind>_cents|points", "<kind>_count", ...
-        self.statements = self._statements(platform, at, policies)
+        self.statement = _Statement(self._statement(platform, at, policies))
+        self.policies = policies
 
     @staticmethod
-    def _statements(platform, at, policies) -> dict:
-        window = Q(
-            ticket__shop__platform=platform,
-            ticket__created_at__gte=_START,
-            ticket__created_at__lt=_END,
-        )
-        counts = {"tickets": Count("pk"), "replies": Count("pk", filter=DATED)}
+    def _statement(platform, at, policies):
+        """One statement, driven by the window's tickets (the `created_at` index), grouped by
+        shop, fresh or not, and three facts of each ticket looked up through its own indexes:
+        an upheld complaint (at most one: one late-shipment compensation per ticket), one
+        upheld with no proactive compensation before its judgment (penalty points), a
+        proactive compensation. Each ticket's compensations are summed under each policy;
+        the groups without the fact are left out of its sums in Python."""
+        upheld = Complaint.objects.filter(ticket=OuterRef("pk"), state__in=UPHELD_STATES)
+        facts = {
+            "upheld": Exists(upheld),
+            "pointed": Exists(
+                upheld.filter(
+                    ~Exists(
+                        stockouts_before(ticket=OuterRef("ticket_id"), at=OuterRef("decided_at"))
+                    )
+                )
+            ),
+            "stockout": Exists(
+                Compensation.objects.filter(
+                    ticket=OuterRef("pk"),
+                    kind=CompensationKind.STOCKOUT,
+                    reversed_at__isnull=True,
+                )
+            ),
+        }
+        figures = {"tickets": Count("pk"), "replies": Count("pk", filter=DATED)}
+        amount = paid_cents("order__amount")
         for name, policy in policies.items():
-            counts[f"{name}_over"] = Count("pk", filter=over_cap(policy))
-            counts[f"{name}_late"] = Count("pk", filter=late_first_reply(policy, at))
-        tickets = (
+            figures[f"{name}_over"] = Count("pk", filter=over_cap(policy))
+            figures[f"{name}_late"] = Count("pk", filter=late_first_reply(policy, at))
+            for kind, numbers in (("late", LATE_SHIPMENT), ("stockout", STOCKOUT)):
+                cents = compensation_cents(policy, numbers, amount, arithmetic=DATABASE)
+                figures[f"{name}_{kind}_cents"] = _sum(cents)
+                figures[f"{name}_{kind}_points"] = _sum(
+                    payout_points(policy, cents, arithmetic=DATABASE)
+                )
+        return (
             Ticket.objects.filter(
                 shop__platform=platform, created_at__gte=_START, created_at__lt=_END
             )
-            .values("shop_id", "order__is_fresh")
-            .annotate(**counts)
+            .values("shop_id", "order__is_fresh", **facts)
+            .annotate(**figures)
             .order_by()
         )
 
-        # Upheld complaints: late-shipment compensation and penalty points.
-        amount = paid_cents("ticket__order__amount")
-        late = {
-            "late_count": Count("pk"),
-            "late_pointed": Count(
-                "pk",
-                filter=~Exists(
-                    stockouts_before(ticket=OuterRef("ticket_id"), at=OuterRef("decided_at"))
-                ),
-            ),
-        }
-        for name, policy in policies.items():
-            cents = compensation_cents(policy, LATE_SHIPMENT, amount, arithmetic=DATABASE)
-            late[f"{name}_late_cents"] = _sum(cents)
-            late[f"{name}_late_points"] = _sum(payout_points(policy, cents, arithmetic=DATABASE))
-        upheld = Complaint.objects.filter(window, state__in=UPHELD_STATES)
-
-        # Proactive compensations (second handling): the stock-out compensation.
-        stock = {"stockout_count": Count("pk")}
-        for name, policy in policies.items():
-            cents = compensation_cents(policy, STOCKOUT, amount, arithmetic=DATABASE)
-            stock[f"{name}_stockout_cents"] = _sum(cents)
-            stock[f"{name}_stockout_points"] = _sum(
-                payout_points(policy, cents, arithmetic=DATABASE)
-            )
-        stockouts = Compensation.objects.filter(
-            window, kind=CompensationKind.STOCKOUT, reversed_at__isnull=True
-        )
-        return {
-            "tickets": _Statement(tickets),
-            "upheld": _Statement(_totals(upheld, **late)),
-            "stockouts": _Statement(_totals(stockouts, **stock)),
-        }
-
     def add_slice(self, start, end):
-        for row in self.statements["tickets"].rows(start, end):
-            group = self.groups[(row.pop("shop_id"), bool(row.pop("order__is_fresh")))]
-            for key, value in row.items():
-                group[key] += value
-            self.tickets += row["tickets"]
-        for name in ("upheld", "stockouts"):
-            for row in self.statements[name].rows(start, end):
-                for key, value in row.items():
-                    self.money[key] += int(value or 0)
+        for row in self.statement.rows(start, end):
+            tickets = row["tickets"]
+            self.tickets += tickets
+            group = self.groups[(row["shop_id"], bool(row["order__is_fresh"]))]
+            group["replies"] += row["replies"]
+            for name in self.policies:
+                for key in (f"{name}_over", f"{name}_late"):
+                    group[key] += row[key]
+            for kind, fact in (("late", "upheld"), ("stockout", "stockout")):
+                if not row[fact]:
+                    continue
+                self.money[f"{kind}_count"] += tickets
+                for name in self.policies:
+                    for unit in ("cents", "points"):
+                        key = f"{name}_{kind}_{unit}"
+                        self.money[key] += int(row[key] or 0)
+            if row["pointed"]:
+                self.money["late_pointed"] += tickets
 
-    def shops(self) -> dict:
-        ids = {shop_id for shop_id, _ in self.groups}
-        return {s.pk: s for s in Shop.objects.filter(pk__in=ids).only("code", "name")}
-
+    @functools.cached_property
     def by_shop(self) -> dict:
-        """shop id → its counts, summed over fresh and ordinary."""
+        """shop id → its counts, summed over fresh and ordinary (once all slices are in)."""
         shops = defaultdict(lambda: defaultdict(int))
         for (shop_id, _fresh), group in self.groups.items():
             for key, value in group.items():
                 shops[shop_id][key] += value
         return shops
 
-    def most_affected(self, name: str, shops: dict) -> list[int]:
+    def most_affected(self, name: str) -> list[int]:
         """The shops with the most replies past the cap under policy `name` (then the most
-        would-be timeouts), those with neither left out."""
+        would-be timeouts, then the oldest), those with neither left out."""
         return [
             shop_id
             for *_, shop_id in sorted(
-                (-counts[f"{name}_over"], -counts[f"{name}_late"], shops[shop_id].code, shop_id)
-                for shop_id, counts in self.by_shop().items()
+                (-counts[f"{name}_over"], -counts[f"{name}_late"], shop_id)
+                for shop_id, counts in self.by_shop.items()
                 if counts[f"{name}_over"] or counts[f"{name}_late"]
             )[:TOP_SHOPS]
         ]
@@ -414,7 +410,7 @@ class _Tally:
         for (_shop_id, fresh), group in self.groups.items():
             for key in ("replies", f"{name}_over", f"{name}_late"):
                 split[fresh][key] += group[key]
-        by_shop = self.by_shop()
+        by_shop = self.by_shop
         over = sum(split[f][f"{name}_over"] for f in split)
         replies = sum(split[f]["replies"] for f in split)
         late_cents = self.money[f"{name}_late_cents"]
