@@ -274,9 +274,9 @@ def policy_impact(
     }
 
 
-# Placeholders for a slice's bounds: each statement is compiled once with these and run for
-# every slice with the slice's bounds in their place (compiling is most of the cost of a
-# small window; the statements are the same but for the bounds).
+# Placeholders for a slice's bounds: the statement is compiled once with these and run for
+# every slice with the slice's bounds in their place (compiling it costs as much as running
+# it over a small window, and the slices' statements differ only in the bounds).
 _START = dt.datetime(1901, 1, 1, 0, 0, 1, tzinfo=dt.UTC)
 _END = dt.datetime(1901, 1, 1, 0, 0, 2, tzinfo=dt.UTC)
 
@@ -295,7 +295,8 @@ class _Statement:
             for bound, mark in marks.items()
             if value == mark
         }
-        assert sorted(self.slots.values()) == ["end", "start"], "one slot per bound"
+        if sorted(self.slots.values()) != ["end", "start"]:
+            raise RuntimeError("the window's bounds must each appear once in the statement")
 
     def rows(self, start, end) -> list[dict]:
         adapt = connection.ops.adapt_datetimefield_value
