@@ -32,3 +32,4 @@ lint: install
 bench: install
 	$(PY) bench/sweep.py
 	$(PY) bench/api.py
+	$(PY) bench/policy_impact.py

@@ -200,11 +200,18 @@ def _finish_ticket(complaint: Complaint, at):
     return ticket
 
 
+def stockouts_before(*, ticket, at):
+    """§7: the ticket's proactive compensations paid before `at` (a judgment at `at` then gives
+    no points). `ticket` and `at` may be values or `OuterRef`s: the what-if of §19 asks the
+    same question of every upheld complaint at once."""
+    return Compensation.objects.filter(
+        ticket=ticket, kind=CompensationKind.STOCKOUT, created_at__lt=at
+    )
+
+
 def liability_points(*, complaint: Complaint, at) -> int:
     """§7: 3 points by the policy, none if the merchant compensated before the judgment."""
-    compensated_before = Compensation.objects.filter(
-        ticket_id=complaint.ticket_id, kind=CompensationKind.STOCKOUT, created_at__lt=at
-    ).exists()
+    compensated_before = stockouts_before(ticket=complaint.ticket_id, at=at).exists()
     return 0 if compensated_before else complaint.ticket.policy.points_per_upheld
 
 
@@ -354,4 +361,5 @@ __all__ = [
     "complaint_uphold",
     "compensation_create",
     "evidence_attach",
+    "stockouts_before",
 ]

@@ -45,6 +45,13 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class TimedOut(DomainError):
+    """A bounded piece of work (a what-if preview) ran past its time and was stopped; nothing
+    changed."""
+
+    code = "timed_out"
+
+
 def domain_errors(service):
     """Outside a service's transaction: turn what the database or django-fsm says when another
     actor got there first into domain errors, so no interface ever shows it as a 500."""

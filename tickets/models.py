@@ -161,10 +161,18 @@ class Policy(models.Model):
             models.CheckConstraint(
                 condition=Q(late_min__gte=0) & Q(late_max__gte=models.F("late_min")),
                 name="policy_late_bounds",
+                violation_error_message=_(
+                    "The late-shipment minimum must not be negative, and the maximum must be at "
+                    "least the minimum."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(stockout_min__gte=0) & Q(stockout_max__gte=models.F("stockout_min")),
                 name="policy_stockout_bounds",
+                violation_error_message=_(
+                    "The stock-out minimum must not be negative, and the maximum must be at least "
+                    "the minimum."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(late_rate__gte=0, late_rate__lte=1)
@@ -368,6 +376,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["shop", "state", "created_at"], name="ticket_shop_state_idx"),
             models.Index(fields=["shop", "created_at"], name="ticket_shop_created_idx"),
             models.Index(fields=["buyer", "created_at"], name="ticket_buyer_created_idx"),
+            # §19 what-if: a platform's tickets of the last N days, whatever the table's size.
+            models.Index(fields=["created_at"], name="ticket_created_idx"),
         ]
 
     def __str__(self):

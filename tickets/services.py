@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, F, Value
@@ -529,17 +530,55 @@ POLICY_NUMBERS = (
 )
 
 
+def _next_version(*, platform, latest, effective_from, note, actor, numbers) -> Policy:
+    """The version after `latest` with `numbers` changed (the rest carried over), checked by
+    the model's own validation and the rules below; unsaved."""
+    if platform not in Platform.values:
+        raise ValidationError(_("Unknown platform."), field="platform")
+    unknown = set(numbers) - set(POLICY_NUMBERS)
+    if unknown:
+        raise ValidationError(_("Unknown policy setting."), field=sorted(unknown)[0])
+    values = {name: getattr(latest, name) for name in POLICY_NUMBERS} if latest else {}
+    values.update(numbers)
+    policy = Policy(
+        platform=platform,
+        version=(latest.version + 1) if latest else 1,
+        effective_from=effective_from,
+        created_by=actor,
+        note=note,
+        **values,
+    )
+    _validated(policy.clean_fields)  # each value of its field's type (text is converted)
+    # A window of zero or less would make every deadline due at once (and every urge break
+    # the reply_due_at constraint); points at 0 per yuan would pay nothing.
+    for name in ("reply_window", "buyer_window", "review_target", "appeal_window"):
+        if getattr(policy, name) <= dt.timedelta(0):
+            raise ValidationError(_("A window must be longer than zero."), field=name)
+    if policy.payout == Payout.TMALL_POINTS and policy.points_per_yuan < 1:
+        raise ValidationError(
+            _("Paying in Tmall points needs at least one point per yuan."), field="points_per_yuan"
+        )
+    _validated(policy.full_clean)  # and the model's constraints (bounds, uniqueness)
+    return policy
+
+
+def _validated(check):
+    """Run a model validation; its first error becomes a domain error on its field (None for
+    an error of the whole row)."""
+    try:
+        check()
+    except DjangoValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        field = None if field == NON_FIELD_ERRORS else field
+        raise ValidationError(" ".join(messages), field=field) from None
+
+
 @domain_errors
 @transaction.atomic
 def policy_publish(*, platform: str, actor=None, effective_from=None, note: str = "", **numbers):
     """§8: publish the next version of a platform's policy. A version in force is never edited;
     the new one governs tickets created from `effective_from` (now or later) on, and numbers not
     given are carried over from the latest version."""
-    if platform not in Platform.values:
-        raise ValidationError(_("Unknown platform."), field="platform")
-    unknown = set(numbers) - set(POLICY_NUMBERS)
-    if unknown:
-        raise ValidationError(_("Unknown policy setting."), field=sorted(unknown)[0])
     now = timezone.now()
     effective_from = effective_from or now
     if effective_from < now - CLOCK_SKEW:
@@ -556,32 +595,30 @@ def policy_publish(*, platform: str, actor=None, effective_from=None, note: str 
             % {"v": latest.version, "at": _local(latest.effective_from)},
             field="effective_from",
         )
-    values = {name: getattr(latest, name) for name in POLICY_NUMBERS} if latest else {}
-    values.update(numbers)
-    policy = Policy(
+    policy = _next_version(
         platform=platform,
-        version=(latest.version + 1) if latest else 1,
+        latest=latest,
         effective_from=effective_from,
-        created_by=actor,
         note=note,
-        **values,
+        actor=actor,
+        numbers=numbers,
     )
-    try:
-        policy.full_clean()
-    except DjangoValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        raise ValidationError(" ".join(messages), field=field) from None
-    # A window of zero or less would make every deadline due at once (and every urge break
-    # the reply_due_at constraint); points at 0 per yuan would pay nothing.
-    for name in ("reply_window", "buyer_window", "review_target", "appeal_window"):
-        if getattr(policy, name) <= dt.timedelta(0):
-            raise ValidationError(_("A window must be longer than zero."), field=name)
-    if policy.payout == Payout.TMALL_POINTS and policy.points_per_yuan < 1:
-        raise ValidationError(
-            _("Paying in Tmall points needs at least one point per yuan."), field="points_per_yuan"
-        )
     policy.save()
     return policy
+
+
+def policy_draft(*, platform: str, at=None, **numbers) -> Policy:
+    """§19: the version that publishing `numbers` now would create (the rest carried over
+    from the latest version), checked as `policy_publish` checks it, and never saved: what
+    the what-if (`tickets.impact.policy_impact`) replays recent history under. Values may be
+    given as text (a command line's), converted by the model's fields."""
+    latest = Policy.objects.filter(platform=platform).order_by("-version").first()
+    at = at or timezone.now()
+    if latest is not None:
+        at = max(at, latest.effective_from + dt.timedelta(microseconds=1))
+    return _next_version(
+        platform=platform, latest=latest, effective_from=at, note="", actor=None, numbers=numbers
+    )
 
 
 @transaction.atomic
@@ -652,6 +689,7 @@ def shop_rollout_percentage(*, percentage: Decimal | int, platform: str | None =
 __all__ = [
     "order_settle",
     "order_upsert",
+    "policy_draft",
     "policy_publish",
     "reasons_set_active",
     "second_handling_open",

@@ -221,6 +221,8 @@ BUYER_MESSAGE_WEBHOOK_SECRET = os.environ.get("BUYER_MESSAGE_WEBHOOK_SECRET", SE
 # this token (empty: loopback only). The console pings the workers for at most this long.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 OPERATIONS_WORKER_PING_TIMEOUT = float(os.environ.get("OPERATIONS_WORKER_PING_TIMEOUT", "1.0"))
+# §19: the publish form's "preview impact" stops (and says so) past this many seconds.
+POLICY_IMPACT_TIMEOUT_SECONDS = float(os.environ.get("POLICY_IMPACT_TIMEOUT_SECONDS", "20"))
 
 if REDIS_URL:
     CACHES = {

@@ -1,18 +1,23 @@
-"""Policy versions (§8): published through `policy_publish`, never edited."""
+"""Policy versions (§8): published through `policy_publish`, never edited; before publishing,
+the publish form previews the draft's impact on recent tickets (§19, `tickets.impact`)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..exceptions import DomainError, TimedOut
 from ..exceptions import ValidationError as DomainValidationError
+from ..impact import policy_impact
 from ..models import Platform, Policy, TicketState
-from ..services import POLICY_NUMBERS, policy_publish
+from ..services import POLICY_NUMBERS, policy_draft, policy_publish
 from .display import badge, hours_text, local
 
 S = TicketState
@@ -124,6 +129,38 @@ class PolicyAdmin(admin.ModelAdmin):
             "show_save_and_add_another": False,
         }
         return super().add_view(request, form_url, extra_context)
+
+    def get_urls(self):
+        preview = path(
+            "preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="tickets_policy_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request):
+        """§19 "preview impact": the publish form's numbers as typed (checked as publishing
+        checks them) replayed over the platform's tickets of the last `days` days beside the
+        version in force; read-only, stopped past POLICY_IMPACT_TIMEOUT_SECONDS. JSON."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        data = request.POST
+        numbers = {name: data[name] for name in POLICY_NUMBERS if name in data}
+        try:
+            draft = policy_draft(platform=data.get("platform", ""), **numbers)
+            figures = policy_impact(
+                platform=draft.platform,
+                draft=draft,
+                days=data.get("days"),
+                timeout=settings.POLICY_IMPACT_TIMEOUT_SECONDS,
+            )
+        except TimedOut as error:
+            return JsonResponse({"error": error.message, "field": None}, status=503)
+        except DomainError as error:
+            return JsonResponse({"error": error.message, "field": error.field}, status=400)
+        return JsonResponse(figures)
 
     def get_changeform_initial_data(self, request):
         platform = request.GET.get("platform") or "taobao"
