@@ -186,3 +186,12 @@ def test_api_tokens_are_not_affected_by_a_login_lockout(merchant):
     for _ in range(6):
         assert api.get("/api/v1/tickets/").status_code == 401
     assert AccessAttempt.objects.count() == 1
+
+
+def test_operations_can_lift_a_lockout_at_once(login):
+    from django.core.management import call_command
+
+    login.fail(5)
+    assert not login.succeeds()
+    call_command("axes_reset_username", "lock-me", verbosity=0)
+    assert login.succeeds()
