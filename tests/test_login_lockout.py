@@ -195,3 +195,13 @@ def test_operations_can_lift_a_lockout_at_once(login):
     assert not login.succeeds()
     call_command("axes_reset_username", "lock-me", verbosity=0)
     assert login.succeeds()
+
+
+def test_a_login_without_a_request_is_refused_not_left_unwatched(merchant):
+    """A login path that forgot to pass the request would escape the lockout: it fails loudly
+    instead (tests log in with force_login or through the login page)."""
+    from axes.exceptions import AxesBackendRequestParameterRequired
+    from django.contrib.auth import authenticate
+
+    with pytest.raises(AxesBackendRequestParameterRequired):
+        authenticate(username=merchant.username, password=PASSWORD)
