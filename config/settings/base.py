@@ -1,9 +1,11 @@
 """Settings shared by every environment. Each value reads the environment with one default."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.log import DEFAULT_LOGGING
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +38,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_fsm_log",
     "django_prometheus",
+    "axes",  # login lockout (abuse limits, below)
+    "csp",  # Content-Security-Policy (abuse limits, below)
     "tickets",
     "complaints",
     "idempotency",
@@ -48,6 +52,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that makes a page, the lockout page included (abuse limits, below).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # LocaleMiddleware, except that /merchant/ starts in zh-hans whatever the browser asks.
     "merchant.middleware.ChineseFirstLocaleMiddleware",
@@ -56,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -143,6 +151,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tickets.api.errors.api_exception_handler",
+    # Rates per caller (abuse limits, below).
+    "DEFAULT_THROTTLE_CLASSES": ["tickets.api.throttling.CallerRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        # Every authenticated caller, per token (one token per user): §17's default.
+        "user": os.environ.get("API_RATE_USER", "1200/min"),
+        # The order system's service account pushes every order and its events.
+        "order_system": os.environ.get("API_RATE_ORDER_SYSTEM", "12000/min"),
+        # No valid credentials (a missing or wrong token, the docs), per client address.
+        "anon": os.environ.get("API_RATE_ANON", "60/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     # Swagger UI from the installed sidecar package, not a CDN: the docs work offline.
@@ -229,6 +247,72 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 
+# -- Abuse limits (§17): login lockout, the client's address, Content-Security-Policy ---------
+
+# django-axes: 5 failed logins for one username from one address → that pair is refused for 15
+# minutes, on every login that goes through django.contrib.auth (the merchant login and the
+# admin's). Other usernames and other addresses are not affected; a successful login resets the
+# count. The API's token authentication never calls authenticate(): it is throttled instead.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the rest
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every process
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out are refused without being counted, so the lockout ends 15 minutes
+# after the failure that caused it, the time the message gives.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login: failures are what we need
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"  # the login page, saying until when
+AXES_VERBOSE = False  # no start-up banner in every process; failures are still logged
+
+# The client's address, for the lockout and the API's anonymous rate (both read it with
+# django-ipware through django-axes: axes.helpers.get_client_ip_address). TRUSTED_PROXY_COUNT
+# is the number of reverse proxies in front of the application that append to X-Forwarded-For:
+# 0 by default (the header is ignored, since anyone can send it; REMOTE_ADDR is the client);
+# production's default is 1 (a TLS-terminating load balancer). With N, the address is the one
+# the outermost of our proxies saw, the Nth from the right, whatever a client put further left.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+
+def client_address_settings(proxies: int) -> dict:
+    """django-ipware's settings (as django-axes passes them) for `proxies` trusted proxies."""
+    if proxies < 0:
+        raise ValueError("TRUSTED_PROXY_COUNT cannot be negative")
+    return {
+        "AXES_IPWARE_META_PRECEDENCE_ORDER": (
+            ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if proxies else ("REMOTE_ADDR",)
+        ),
+        "AXES_IPWARE_PROXY_ORDER": "left-most",
+        # ipware counts the proxies named in the header: all of ours but the nearest one.
+        "AXES_IPWARE_PROXY_COUNT": proxies - 1 if proxies else None,
+    }
+
+
+IPWARE_STRICT = False  # a longer header (a client's own entries) is not an error: see above
+globals().update(client_address_settings(TRUSTED_PROXY_COUNT))
+
+# django-csp: every response says where a page may load things from: this site only, and no
+# inline script (the pages' scripts are static files; data goes in json_script blocks).
+# Inline *styles* are allowed: Django's admin writes some (style attributes, and a <style>
+# element on change lists without actions), as do our admin badges and the Swagger UI page.
+# A style cannot run script; what the policy is for, injected script, stays blocked.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],  # Swagger UI's icons are data: URLs
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],  # as X-Frame-Options: DENY
+    }
+}
+
 # Everything goes to the root logger's one console handler. Django's default config gives the
 # `django` logger a console handler of its own (under DEBUG) that would print each of its
 # records a second time ("Not Found: /api/v1/" twice): `handlers: []` removes it, and the
@@ -250,5 +334,6 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": DEFAULT_LOGGING["loggers"]["django.server"],
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts, not every successful login
     },
 }

@@ -3,6 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
+from .base import client_address_settings
 
 DEBUG = False
 SECRET_KEY = os.environ["SECRET_KEY"]
@@ -21,3 +22,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Abuse limits: behind one TLS-terminating proxy by default (SECURE_PROXY_SSL_HEADER above
+# trusts it too); set TRUSTED_PROXY_COUNT to the real number of proxies (README).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))
+globals().update(client_address_settings(TRUSTED_PROXY_COUNT))

@@ -1,7 +1,7 @@
 """The API's error contract (§11), in one place: the domain's exceptions and DRF's own become
 
 - 400 `{"field": ["message"]}` for bad input,
-- 401/403/404/405/413/422 `{"code": "...", "detail": "..."}`,
+- 401/403/404/405/413/422/429 `{"code": "...", "detail": "..."}` (429 with `Retry-After`),
 - 409 `{"code": "invalid_transition" | "deadline_passed" | "conflict", "detail": "..."}`.
 
 Set as REST_FRAMEWORK["EXCEPTION_HANDLER"]."""
@@ -22,6 +22,8 @@ from rest_framework.views import set_rollback
 from complaints.evidence import EvidenceTooLarge
 from tickets import exceptions as domain
 
+from .throttling import throttle_unauthenticated
+
 logger = logging.getLogger(__name__)
 
 CONFLICT_CODES = ("invalid_transition", "deadline_passed", "conflict")
@@ -39,6 +41,9 @@ def _error(code: str, detail: str, http_status: int) -> Response:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        # 401s count against the caller's address (tickets/api/throttling.py): 429 past it.
+        exc = throttle_unauthenticated(context.get("request"), context.get("view")) or exc
     if isinstance(exc, EvidenceTooLarge):
         return _error("too_large", exc.message, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, domain.ValidationError):

@@ -95,6 +95,12 @@ CONFLICT = OpenApiResponse(
 TOO_LARGE = _error(
     "An evidence file is larger than 5 MiB.", "too_large", "proof.png is larger than 5 MiB."
 )
+THROTTLED = _error(
+    "Past the caller's request rate (per token; per address without valid credentials). "
+    "The `Retry-After` header gives the seconds to wait.",
+    "throttled",
+    "Request was throttled. Expected available in 42 seconds.",
+)
 KEY_REUSED = _error(
     "The Idempotency-Key was already used with a different request.",
     "idempotency_key_reused",
@@ -121,6 +127,7 @@ class ApiAutoSchema(AutoSchema):
 
     def _error_responses(self):
         errors = {"400": BAD_REQUEST, "401": UNAUTHENTICATED, "403": FORBIDDEN, "404": NOT_FOUND}
+        errors["429"] = THROTTLED
         if self.method in ("POST", "PUT", "PATCH"):
             errors["409"] = CONFLICT
         if self.method == "POST":
