@@ -6,6 +6,7 @@ import io
 from decimal import Decimal
 
 import factory
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -177,6 +178,16 @@ def ticket_in(state, *, at=None, **kwargs):
         ticket.refresh_from_db()
         return ticket
     raise ValueError(state)
+
+
+def row_counts() -> dict:
+    """Rows of every table (models with a table of their own), to show that a read wrote
+    nothing."""
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.managed and not model._meta.proxy
+    }
 
 
 def footprint(ticket=None) -> dict:

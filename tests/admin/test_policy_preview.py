@@ -6,7 +6,6 @@ import datetime as dt
 import json
 
 import pytest
-from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -19,10 +18,6 @@ from .test_operations import policy_form
 
 pytestmark = pytest.mark.django_db
 URL = "admin:tickets_policy_preview"
-
-
-def row_counts() -> dict:
-    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
 
 
 @pytest.fixture
@@ -39,7 +34,7 @@ def preview(client, **changes):
 
 
 def test_the_preview_replays_the_forms_numbers_beside_the_version_in_force(ops_client, history):
-    before = row_counts()
+    before = factories.row_counts()
     response = preview(ops_client, ship_later_cap_days="20", late_rate="0.08", days="7")
     assert response.status_code == 200
     figures = response.json()
@@ -51,7 +46,7 @@ def test_the_preview_replays_the_forms_numbers_beside_the_version_in_force(ops_c
         days=7,
     )
     assert figures == json.loads(json.dumps(expected, default=str))
-    assert row_counts() == before
+    assert factories.row_counts() == before
 
 
 def test_the_add_page_offers_the_preview_and_a_published_version_does_not(ops_client):
@@ -78,21 +73,21 @@ def test_the_add_page_offers_the_preview_and_a_published_version_does_not(ops_cl
     ],
 )
 def test_bad_input_is_answered_with_the_field_and_a_sentence(ops_client, changes, field):
-    before = row_counts()
+    before = factories.row_counts()
     response = preview(ops_client, **changes)
     assert response.status_code == 400
     body = response.json()
     assert body["field"] == field and body["error"]
-    assert row_counts() == before
+    assert factories.row_counts() == before
 
 
 def test_a_preview_past_its_time_bound_is_stopped(ops_client, history, settings):
     settings.POLICY_IMPACT_TIMEOUT_SECONDS = 1e-9
-    before = row_counts()
+    before = factories.row_counts()
     response = preview(ops_client, days="30")
     assert response.status_code == 503
     assert "took too long" in response.json()["error"]
-    assert row_counts() == before
+    assert factories.row_counts() == before
 
 
 def test_only_those_who_may_publish_may_preview(reviewer_client):

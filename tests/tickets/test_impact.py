@@ -9,7 +9,6 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
 from django.db import DatabaseError, OperationalError, connection
 from django.db.models import Count, Sum
@@ -42,10 +41,6 @@ from tickets.selectors import UPHELD_STATES
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
-
-
-def row_counts() -> dict:
-    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
 
 
 def draft(platform="taobao", **numbers):
@@ -431,10 +426,10 @@ def test_an_unknown_platform_is_refused():
 
 
 def test_the_preview_writes_nothing(demo):
-    before = row_counts()
+    before = f.row_counts()
     policy_impact(platform="taobao", draft=draft(late_rate="0.5"), days=30)
     policy_impact(platform="tmall", draft=draft("tmall", payout="cash"), days=90)
-    assert row_counts() == before
+    assert f.row_counts() == before
     # ... and the connection is writable again afterwards (the read-only mode was undone).
     f.ShopFactory(code="after-the-preview")
 
@@ -463,10 +458,10 @@ def test_a_statement_past_the_deadline_is_cancelled():
 
 
 def test_a_preview_past_its_time_is_stopped(demo):
-    before = row_counts()
+    before = f.row_counts()
     with pytest.raises(TimedOut):
         policy_impact(platform="taobao", draft=draft(), days=30, timeout=1e-9)
-    assert row_counts() == before
+    assert f.row_counts() == before
 
 
 @pytest.mark.django_db

@@ -9,7 +9,6 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -38,10 +37,6 @@ def run(*args):
     out, err = StringIO(), StringIO()
     call_command("policy_impact", *args, stdout=out, stderr=err)
     return json.loads(out.getvalue()), err.getvalue()
-
-
-def row_counts() -> dict:
-    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
 
 
 @pytest.fixture
@@ -137,11 +132,11 @@ def test_every_policy_number_has_its_flag():
     ],
 )
 def test_bad_flags_are_refused_clearly_and_change_nothing(args, says):
-    before = row_counts()
+    before = f.row_counts()
     with pytest.raises(CommandError) as error:
         run("--platform", "taobao", *args)
     assert says in str(error.value)
-    assert row_counts() == before
+    assert f.row_counts() == before
 
 
 def test_a_platform_is_required_and_known():
@@ -152,7 +147,7 @@ def test_a_platform_is_required_and_known():
 
 
 def test_the_command_writes_nothing(history):
-    before = row_counts()
+    before = f.row_counts()
     run("--platform", "taobao", "--late-rate", "0.5", "--reply-window", "01:00:00")
     run("--platform", "tmall", "--days", "90", "--payout", "cash")
-    assert row_counts() == before
+    assert f.row_counts() == before
