@@ -103,4 +103,8 @@ def compiled_messages():
         if shutil.which("msgfmt") is None:
             pytest.skip("msgfmt is not installed (apt-get install gettext)")
         call_command("compilemessages", locale=["zh_Hans"], verbosity=0, ignore_patterns=[".venv"])
+        # Forget catalogues read before: Django's and the gettext module's own cache of them.
+        import gettext
+
+        gettext._translations.clear()
         translation.trans_real._translations = {}
