@@ -88,7 +88,12 @@ MEASURE = """([targets, labels]) => {
     const el = document.querySelector(selector);
     return el ? el.getBoundingClientRect().top + window.scrollY : null;
   };
+  // Content wider than its box is clipped or scrolls inside it (the metric grid, a card).
+  const clipped = [...document.querySelectorAll(".card, .metrics > div, .stat")].filter(visible)
+    .filter((el) => el.scrollWidth > el.clientWidth + 1)
+    .map((el) => el.className + " " + el.textContent.replace(/\\s+/g, " ").trim().slice(0, 40));
   return {
+    clipped,
     scrollWidth: document.documentElement.scrollWidth,
     innerWidth: window.innerWidth,
     small, texts: texts.concat(cellLabels),
@@ -175,6 +180,7 @@ def check(page, url, *, size, language, english, name):
     found = page.evaluate(MEASURE, [TARGETS, LABELS])
     where = f"{name} at {size} in {language}"
     assert found["scrollWidth"] <= found["innerWidth"], where
+    assert found["clipped"] == [], where
     if size == "phone":
         assert found["small"] == [], where
         if found["actionTop"] is not None and found["historyTop"] is not None:
