@@ -1,15 +1,10 @@
 """Every merchant page on a phone (390×844) and at a desk (1440×900), in Chinese and in English
 (§14): no sideways scrolling, touch targets of at least 44 px on the phone, the due action
 above the history, labels in one language only, Chinese punctuation in Chinese. One page load
-per page, size and language.
-
-With UPDATE_DOCS_SCREENSHOTS=1 the Chinese pages are also written to docs/ at both sizes
-(docs/merchant-phone-*.png, docs/merchant-desk-*.png)."""
+per page, size and language. (The phone pictures in docs/ come from `manage.py screenshots`.)"""
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -23,10 +18,8 @@ from tickets import services
 from tickets.models import Plan, ShopMembership, TicketState
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
-SIZES = {"phone": {"width": 390, "height": 844}, "desk": {"width": 1440, "height": 900}}
-SCREENSHOTS = ("dashboard", "tickets", "ticket", "reply", "complaints", "complaint")
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desk": {"width": 1440, "height": 900}}
 
 # What must be a touch target on a phone: buttons, navigation, form controls, links that are
 # a list's rows (links inside running text are exempt, as in WCAG's target-size rule).
@@ -193,8 +186,6 @@ def check(page, url, *, size, language, english, name):
         text = FILE_NAME.sub("", found["body"])
         mixed = [m.group(0) for m in MIXED_PUNCTUATION.finditer(text)]
         assert mixed == [], where
-    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") and language == "zh-hans" and name in SCREENSHOTS:
-        page.screenshot(path=str(DOCS / f"merchant-{size}-{name}.png"))
     return found
 
 
@@ -206,7 +197,9 @@ def test_every_merchant_page_fits(browser, live_server, world, size, language):
     contexts = []
 
     def context(user=None):
-        ctx = browser.new_context(viewport=SIZES[size], locale="zh-CN", timezone_id="Asia/Shanghai")
+        ctx = browser.new_context(
+            viewport=VIEWPORTS[size], locale="zh-CN", timezone_id="Asia/Shanghai"
+        )
         cookies = [{"name": "django_language", "value": language, "url": base}]
         if user is not None:
             cookies.append(session_cookie(user, base))

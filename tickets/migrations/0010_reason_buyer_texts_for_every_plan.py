@@ -40,6 +40,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0006_english_choice_labels")]
+    dependencies = [("tickets", "0009_english_choice_labels")]
 
     operations = [migrations.RunPython(forward, backward)]
