@@ -5,7 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, HAVE_CHROMIUM
+from tests.conftest import (
+    CHROMIUM,
+    HAVE_CHROMIUM,
+    compiled_messages,  # noqa: F401 (the fixture, where it used to be)
+)
 from tickets.management.commands.screenshots import BROWSER_CONTEXT, SIZES
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
