@@ -15,24 +15,24 @@ from tickets.models import MONEY, Payout, Ticket
 
 
 class ComplaintKind(models.TextChoices):
-    REPLY_TIMEOUT = "reply_timeout", _("Reply timed out (超时未回复)")
-    PLAN_REJECTED = "plan_rejected", _("Ship-later plan rejected (后续可发未达成一致)")
-    CANNOT_SHIP = "cannot_ship", _("Merchant cannot ship (商家选择无法发货)")
-    MISSED_SHIP_DATE = "missed_ship_date", _("Promised date missed (约定时间未发货)")
+    REPLY_TIMEOUT = "reply_timeout", _("Reply timed out")
+    PLAN_REJECTED = "plan_rejected", _("Ship-later plan rejected")
+    CANNOT_SHIP = "cannot_ship", _("Merchant cannot ship")
+    MISSED_SHIP_DATE = "missed_ship_date", _("Promised date missed")
     BUYER_FAULT_CLAIM = (
         "buyer_fault_claim",
-        _("Merchant claims buyer fault (商家主张买家原因无法履约)"),
+        _("Merchant claims buyer fault"),
     )
 
 
 class ComplaintState(models.TextChoices):
-    PENDING = "pending", _("Pending (待审核)")
-    IN_REVIEW = "in_review", _("In review (审核中)")
-    UPHELD = "upheld", _("Upheld (投诉成立)")
-    DISMISSED = "dismissed", _("Dismissed (投诉不成立)")
-    APPEALED = "appealed", _("Appealed (申诉中)")
-    OVERTURNED = "overturned", _("Appeal granted (申诉成立)")
-    UPHELD_FINAL = "upheld_final", _("Appeal denied (申诉驳回)")
+    PENDING = "pending", _("Pending")
+    IN_REVIEW = "in_review", _("In review")
+    UPHELD = "upheld", _("Upheld")
+    DISMISSED = "dismissed", _("Dismissed")
+    APPEALED = "appealed", _("Appealed")
+    OVERTURNED = "overturned", _("Appeal granted")
+    UPHELD_FINAL = "upheld_final", _("Appeal denied")
 
 
 C = ComplaintState
@@ -221,8 +221,8 @@ class Evidence(models.Model):
 
 
 class CompensationKind(models.TextChoices):
-    STOCKOUT = "stockout", _("Stock-out, proactive (缺货赔付)")
-    LATE_SHIPMENT = "late_shipment", _("Late shipment (延迟发货赔付)")
+    STOCKOUT = "stockout", _("Stock-out, proactive")
+    LATE_SHIPMENT = "late_shipment", _("Late shipment")
 
 
 class Compensation(models.Model):

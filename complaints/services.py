@@ -19,7 +19,13 @@ from tickets.exceptions import (
 )
 from tickets.exceptions import ValidationError as DomainValidationError
 from tickets.models import MessageKind, Ticket, TicketState
-from tickets.outbox import COMPENSATION_TEXTS, KIND_TEXTS, amount_text, message_buyer
+from tickets.outbox import (
+    COMPENSATION_TEXTS,
+    KIND_TEXTS,
+    amount_text,
+    message_buyer,
+    outcome_text,
+)
 from tickets.policy import CompensationTerms, late_shipment_terms
 
 from .evidence import CheckedFile
@@ -63,6 +69,7 @@ def complaint_file(
         kind=MessageKind.COMPLAINT_FILED,
         at=at,
         payload={"complaint": complaint.pk, "complaint_kind": kind},
+        complaint_kind=kind,
         kind_text=KIND_TEXTS[kind],
     )
     return complaint
@@ -251,8 +258,9 @@ def complaint_uphold(*, complaint_id, reviewer, note, at=None) -> Complaint:
         kind=MessageKind.COMPLAINT_DECIDED,
         at=at,
         payload={"complaint": complaint.pk, "outcome": "upheld"},
+        complaint_kind=complaint.kind,
         kind_text=KIND_TEXTS[complaint.kind],
-        outcome="投诉成立",
+        outcome=outcome_text(complaint.kind, "upheld"),
     )
     _finish_ticket(complaint, at)
     return complaint
@@ -275,8 +283,9 @@ def complaint_dismiss(*, complaint_id, reviewer, note, at=None) -> Complaint:
         kind=MessageKind.COMPLAINT_DECIDED,
         at=at,
         payload={"complaint": complaint.pk, "outcome": "dismissed"},
+        complaint_kind=complaint.kind,
         kind_text=KIND_TEXTS[complaint.kind],
-        outcome="投诉不成立",
+        outcome=outcome_text(complaint.kind, "dismissed"),
     )
     _finish_ticket(complaint, at)
     return complaint

@@ -15,5 +15,8 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/merchant/", permanent=False)),
 ]
 
-# JSON 404s under /api/ (for URLs that match no route, e.g. a negative id).
-handler404 = "tickets.api.views.not_found"
+# The product's own 403/404/500 pages in the user's language; JSON under /api/ (for URLs that
+# match no route, e.g. a negative id; the API's views answer their own errors).
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

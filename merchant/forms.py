@@ -4,7 +4,6 @@ the view calls (style rule 4), and the service's refusals come back as form erro
 import datetime as dt
 
 from django import forms
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from complaints.evidence import MAX_FILES
@@ -17,11 +16,26 @@ WINDOWS = [(7, _("7 days")), (30, _("30 days")), (90, _("90 days"))]
 
 def reason_label(reason: ReplyReason) -> str:
     """The catalogue keeps a Chinese and an English label; pick the page's language."""
-    return reason.label_en if (get_language() or "").startswith("en") else reason.label
+    return reason.display_label
+
+
+class ReasonSelect(forms.Select):
+    """Each option says which plans its reason allows (`data-plans`), so the page can offer
+    only the reasons of the chosen plan without a script of data."""
+
+    plans: dict[str, str] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.plans:
+            option["attrs"]["data-plans"] = self.plans[str(value)]
+        return option
 
 
 class ReasonChoiceField(forms.ModelChoiceField):
     """Active reasons, by code, grouped by side (seller / buyer) in the select."""
+
+    widget = ReasonSelect
 
     def __init__(self, **kwargs):
         super().__init__(
@@ -113,11 +127,26 @@ class ReplyForm(forms.Form):
         reasons = list(self.fields["reason"].queryset)
         self.reasons = reasons
         self.fields["reason"].choices = grouped_reason_choices(reasons)
+        self.fields["reason"].widget.plans = {r.code: " ".join(r.allowed_plans) for r in reasons}
 
     def clean(self):
         data = super().clean()
         if data.get("plan") == Plan.CANNOT_SHIP:
             data["ship_by"] = None  # a stale date left in the field means nothing here
+        return data
+
+
+class ReplyPreviewForm(forms.Form):
+    """What the reply preview needs; the service judges it (`reply_preview`)."""
+
+    plan = forms.ChoiceField(choices=Plan.choices, required=False)
+    reason = forms.CharField(required=False, max_length=64)
+    ship_by = forms.DateField(label=_("Ship by"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("plan") == Plan.CANNOT_SHIP:
+            data["ship_by"] = None  # as the reply form: a stale date means nothing here
         return data
 
 
@@ -150,6 +179,8 @@ class SecondHandlingForm(forms.Form):
         help_text=_("Required for a buyer-fault claim: what the buyer did."),
     )
     evidence = MultipleFileField(label=_("Evidence"), required=False)
+    # Set by the confirmation step of a compensation (money, once per ticket).
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

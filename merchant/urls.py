@@ -14,6 +14,11 @@ urlpatterns = [
     path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket"),
     path("tickets/<int:pk>/reply/", tickets.ticket_reply_view, name="reply"),
     path(
+        "tickets/<int:pk>/reply/preview/",
+        tickets.ticket_reply_preview_view,
+        name="reply-preview",
+    ),
+    path(
         "tickets/<int:pk>/second-handling/",
         tickets.ticket_second_handling_view,
         name="second-handling",

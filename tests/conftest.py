@@ -88,3 +88,23 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": CHROMIUM_ARGS,
     }
+
+
+@pytest.fixture(scope="session")
+def compiled_messages():
+    """Chinese pages need the compiled catalogue (`make messages`); compile it if stale."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.utils import translation
+
+    po = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        if shutil.which("msgfmt") is None:
+            pytest.skip("msgfmt is not installed (apt-get install gettext)")
+        call_command("compilemessages", locale=["zh_Hans"], verbosity=0, ignore_patterns=[".venv"])
+        # Forget catalogues read before: Django's and the gettext module's own cache of them.
+        import gettext
+
+        gettext._translations.clear()
+        translation.trans_real._translations = {}

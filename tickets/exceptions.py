@@ -13,6 +13,19 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        # Further refusals found by the same check, so that a form can show them all at once.
+        self.more: list[DomainError] = []
+
+    @classmethod
+    def together(cls, errors: list["DomainError"]) -> "DomainError":
+        """The first of `errors`, carrying the rest in `more` (interfaces that show one error,
+        like the API, show the first)."""
+        first, *rest = errors
+        first.more = [*first.more, *rest]
+        return first
+
+    def all(self) -> list["DomainError"]:
+        return [self, *self.more]
 
 
 class InvalidTransition(DomainError):

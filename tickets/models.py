@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
@@ -72,7 +73,7 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
     )
     amount = models.DecimalField(_("paid amount (yuan)"), **MONEY)
-    is_fresh = models.BooleanField(_("fresh category (生鲜)"), default=False)
+    is_fresh = models.BooleanField(_("fresh category"), default=False)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
@@ -200,17 +201,17 @@ class Policy(models.Model):
 
 
 class Plan(models.TextChoices):
-    SHIP_LATER = "ship_later", _("Ship later (后续可发)")
-    EXCHANGE_AGREED = "exchange_agreed", _("Exchange agreed (协商一致换货)")
-    CANNOT_SHIP = "cannot_ship", _("Cannot ship (无法发货)")
+    SHIP_LATER = "ship_later", _("Ship later")
+    EXCHANGE_AGREED = "exchange_agreed", _("Exchange agreed")
+    CANNOT_SHIP = "cannot_ship", _("Cannot ship")
 
 
 PLANS_WITH_DATE = (Plan.SHIP_LATER, Plan.EXCHANGE_AGREED)
 
 
 class SecondPlan(models.TextChoices):
-    COMPENSATE = "compensate", _("Compensate proactively (主动赔付)")
-    BUYER_FAULT = "buyer_fault", _("Buyer at fault (买家原因无法履约)")
+    COMPENSATE = "compensate", _("Compensate proactively")
+    BUYER_FAULT = "buyer_fault", _("Buyer at fault")
 
 
 class ReasonSide(models.TextChoices):
@@ -258,15 +259,20 @@ class ReplyReason(models.Model):
     def allowed_plans(self) -> list[str]:
         return [p for p in Plan.values if self.allows(p)]
 
+    @property
+    def display_label(self) -> str:
+        """The catalogue keeps a Chinese and an English label: the active language's."""
+        return self.label_en if (get_language() or "").startswith("en") else self.label
+
 
 class TicketState(models.TextChoices):
-    AWAITING_REPLY = "awaiting_reply", _("Awaiting merchant reply (待商家回复)")
-    AWAITING_BUYER = "awaiting_buyer", _("Awaiting buyer (待买家确认)")
-    AGREED = "agreed", _("Agreed, to fulfil (待履约)")
-    COMPENSATED = "compensated", _("Compensated (已主动赔付)")
-    PLATFORM_REVIEW = "platform_review", _("Platform review (平台介入中)")
-    AWAITING_SETTLEMENT = "awaiting_settlement", _("Awaiting shipment or refund (待发货或退款)")
-    COMPLETED = "completed", _("Completed (已完结)")
+    AWAITING_REPLY = "awaiting_reply", _("Awaiting merchant reply")
+    AWAITING_BUYER = "awaiting_buyer", _("Awaiting buyer")
+    AGREED = "agreed", _("Agreed, to fulfil")
+    COMPENSATED = "compensated", _("Compensated")
+    PLATFORM_REVIEW = "platform_review", _("Platform review")
+    AWAITING_SETTLEMENT = "awaiting_settlement", _("Awaiting shipment or refund")
+    COMPLETED = "completed", _("Completed")
 
 
 class Settlement(models.TextChoices):
@@ -397,6 +403,18 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         deadline = self.current_deadline
         return deadline is not None and at >= deadline
 
+    def merchant_overdue(self, at: dt.datetime) -> bool:
+        """Past a deadline the merchant answers for (the reply, the promised ship date). A
+        plan waiting on a buyer past their window is the buyer's silence, not lateness."""
+        deadline = {S.AWAITING_REPLY: self.reply_due_at, S.AGREED: self.ship_deadline}.get(
+            self.state
+        )
+        return deadline is not None and at >= deadline
+
+    def buyer_window_over(self, at: dt.datetime) -> bool:
+        """The buyer's time to answer has ended; the sweep deems the plan accepted soon."""
+        return self.state == S.AWAITING_BUYER and at >= self.buyer_due_at
+
     def reply_open(self, at) -> bool:
         """The merchant may still reply (§4: before `reply_due_at`)."""
         return self.state == S.AWAITING_REPLY and at < self.reply_due_at
@@ -502,7 +520,7 @@ class MessageKind(models.TextChoices):
     REPLY = "reply", _("merchant reply")
     DEEMED_ACCEPTED = "deemed_accepted", _("plan deemed accepted")
     BUYER_RESPONSE = "buyer_response", _("buyer response recorded")
-    COMPLAINT_FILED = "complaint_filed", _("complaint filed on the buyer's behalf")
+    COMPLAINT_FILED = "complaint_filed", _("complaint filed")
     COMPLAINT_DECIDED = "complaint_decided", _("complaint decided")
     COMPENSATION = "compensation", _("compensation")
     COMPLETED = "completed", _("ticket completed")

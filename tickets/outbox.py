@@ -13,10 +13,10 @@ from . import delivery
 from .models import BuyerMessage, MessageKind, Ticket
 
 # Buyer-facing texts (the buyer app shows them as they are, in Chinese). `{…}` fields are filled
-# from the ticket; the set-based sweeps use the same templates.
+# from the ticket; the set-based sweeps use the same templates. Each is a sentence ending in "。".
 TEXTS = {
     MessageKind.TICKET_OPENED: "您的催发货已提交，商家需在 {reply_due_at} 前回复。",
-    MessageKind.REPLY: "商家回复：{plan}。原因：{reason_text}{ship_by_text}",
+    MessageKind.REPLY: "商家回复：{plan}。原因：{reason_text}{ship_by_text}。",
     MessageKind.DEEMED_ACCEPTED: (
         "您未在时限内处理商家的后续可发方案，视为认可：商家将在 {ship_by} 前发货。"
     ),
@@ -25,6 +25,22 @@ TEXTS = {
     MessageKind.COMPLAINT_DECIDED: "您的投诉（{kind_text}）审核结果：{outcome}。",
     MessageKind.COMPENSATION: "您获得{compensation_kind}：{amount_text}。",
     MessageKind.COMPLETED: "您的催发货工单已完结。",
+}
+
+# A buyer-fault claim is the merchant's case against the buyer, not a complaint filed for them:
+# its messages say so (§6), and its outcomes read from the merchant's claim.
+BUYER_FAULT_CLAIM = "buyer_fault_claim"
+BUYER_FAULT_CLAIM_TEXTS = {
+    MessageKind.COMPLAINT_FILED: "商家主张因您的原因无法按约定履约，并已提交凭证，平台介入审核中。",
+    MessageKind.COMPLAINT_DECIDED: (
+        "平台已审核商家关于买家原因无法履约的主张，审核结果：{outcome}。"
+    ),
+}
+
+OUTCOME_TEXTS = {"upheld": "投诉成立", "dismissed": "投诉不成立"}
+BUYER_FAULT_CLAIM_OUTCOMES = {
+    "upheld": "商家举证不成立，由商家承担责任",
+    "dismissed": "商家举证成立，商家不承担责任",
 }
 
 PLAN_TEXTS = {
@@ -42,6 +58,20 @@ KIND_TEXTS = {
     "missed_ship_date": "约定时间未发货",
     "buyer_fault_claim": "商家主张买家原因无法履约",
 }
+
+
+def outcome_text(complaint_kind: str, outcome: str) -> str:
+    """A decision (`upheld` or `dismissed`) as the buyer reads it for this kind."""
+    table = BUYER_FAULT_CLAIM_OUTCOMES if complaint_kind == BUYER_FAULT_CLAIM else OUTCOME_TEXTS
+    return table[outcome]
+
+
+def buyer_text(kind: str, *, complaint_kind: str | None = None, **fields) -> str:
+    """The text of a buyer message of `kind`; a complaint's messages depend on its kind."""
+    template = TEXTS[kind]
+    if complaint_kind == BUYER_FAULT_CLAIM:
+        template = BUYER_FAULT_CLAIM_TEXTS.get(kind, template)
+    return template.format(**fields)
 
 
 def local_text(value) -> str:
@@ -66,9 +96,18 @@ def reply_fields(*, plan: str, reason, ship_by, buyer_due_at) -> dict:
         )
     elif plan == "exchange_agreed":
         ship_by_text = f"。换货预计 {ship_by.isoformat()} 前发出"
-    # The ship-by sentence starts with its own "。"; avoid "。。" after the reason's text.
-    reason_text = reason.buyer_text.rstrip("。") if ship_by_text else reason.buyer_text
+    # The template ends the message with "。", and the ship-by sentence starts with its own:
+    # the reason's text is given without its final full stop.
+    reason_text = reason.buyer_text.strip().rstrip("。.． ")
     return {"plan": PLAN_TEXTS[plan], "reason_text": reason_text, "ship_by_text": ship_by_text}
+
+
+def reply_text(*, plan: str, reason, ship_by, buyer_due_at) -> str:
+    """The REPLY message exactly as the buyer reads it (the reply form previews this)."""
+    return buyer_text(
+        MessageKind.REPLY,
+        **reply_fields(plan=plan, reason=reason, ship_by=ship_by, buyer_due_at=buyer_due_at),
+    )
 
 
 def amount_text(terms) -> str:
@@ -76,9 +115,17 @@ def amount_text(terms) -> str:
     return f"{terms.points} 天猫积分（¥{terms.amount}）" if terms.points else f"¥{terms.amount}"
 
 
-def message_buyer(*, ticket: Ticket, kind: str, at, payload: dict | None = None, **fields):
+def message_buyer(
+    *,
+    ticket: Ticket,
+    kind: str,
+    at,
+    payload: dict | None = None,
+    complaint_kind: str | None = None,
+    **fields,
+):
     """Write one outbox row for `ticket`'s buyer and ask for delivery after commit."""
-    text = TEXTS[kind].format(**fields)
+    text = buyer_text(kind, complaint_kind=complaint_kind, **fields)
     message = BuyerMessage.objects.create(
         ticket=ticket,
         buyer_id=ticket.buyer_id,

@@ -79,6 +79,24 @@ def overdue(qs, *, at=None):
     return with_current_deadline(qs).filter(deadline__lte=at or timezone.now())
 
 
+# The deadlines the merchant answers for: the reply and the promised ship date. Past the
+# buyer's deadline it is the buyer who was silent (deemed acceptance), not the merchant late.
+MERCHANT_DEADLINE = Case(
+    When(state=S.AWAITING_REPLY, then=F("reply_due_at")),
+    When(state=S.AGREED, then=F("ship_deadline")),
+    default=None,
+    output_field=DateTimeField(),
+)
+
+
+def merchant_overdue(qs, *, at=None):
+    """Tickets past a deadline the merchant answers for (reply, promised ship date), where the
+    sweep has not acted yet: the merchant's "overdue" on the pages."""
+    return qs.annotate(merchant_deadline=MERCHANT_DEADLINE).filter(
+        merchant_deadline__lte=at or timezone.now()
+    )
+
+
 def due_within(qs, *, hours: float, at=None):
     at = at or timezone.now()
     return with_current_deadline(qs).filter(

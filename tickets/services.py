@@ -42,7 +42,7 @@ from .models import (
     TicketState,
     platform_today,
 )
-from .outbox import local_text, message_buyer, reply_fields
+from .outbox import local_text, message_buyer, reply_fields, reply_text
 from .policy import policy_in_force, stockout_terms
 
 S = TicketState
@@ -293,6 +293,42 @@ def ship_by_advice(*, cap: int, latest: dt.date) -> str:
     ) % {"latest": latest.isoformat(), "cap": cap}
 
 
+def _reply_reason(plan: str, reason: str) -> ReplyReason:
+    """§5: a plan, and an active catalogued reason that allows it."""
+    if plan not in Plan.values:
+        raise ValidationError(_("Choose a plan."), field="plan")
+    reason_obj = ReplyReason.objects.active().filter(code=reason or "").first()
+    if reason_obj is None:
+        raise ValidationError(_("Choose a reason from the catalogue."), field="reason")
+    if not reason_obj.allows(plan):
+        raise ValidationError(
+            _("The reason “%(reason)s” cannot be given with the plan “%(plan)s”.")
+            % {"reason": reason_obj.display_label, "plan": Plan(plan).label},
+            field="reason",
+        )
+    return reason_obj
+
+
+def _check_ship_by(ticket: Ticket, plan: str, ship_by, at):
+    if plan in PLANS_WITH_DATE:
+        problem = ship_by_problem(ticket=ticket, ship_by=ship_by, at=at)
+        if problem:
+            raise ValidationError(problem, field="ship_by")
+    elif ship_by is not None:
+        raise ValidationError(_("'Cannot ship' takes no ship-by date."), field="ship_by")
+
+
+def reply_preview(*, ticket: Ticket, plan: str, reason: str, ship_by=None, at=None) -> str:
+    """The message `ticket_reply` would send the buyer now, built by the same function
+    (`outbox.reply_text`); the same ValidationError where the reply's input would be refused
+    (plan, reason, ship-by date). Reads only: the reply form's preview."""
+    at = at or timezone.now()
+    reason_obj = _reply_reason(plan, reason)
+    _check_ship_by(ticket, plan, ship_by, at)
+    buyer_due_at = at + ticket.policy.buyer_window if plan == Plan.SHIP_LATER else None
+    return reply_text(plan=plan, reason=reason_obj, ship_by=ship_by, buyer_due_at=buyer_due_at)
+
+
 @domain_errors
 @transaction.atomic
 def ticket_reply(
@@ -311,28 +347,13 @@ def ticket_reply(
     at = at or timezone.now()
     ticket = _lock_ticket(ticket_id)
     _require_merchant(actor, ticket)
-    if plan not in Plan.values:
-        raise ValidationError(_("Choose a plan."), field="plan")
-    reason_obj = ReplyReason.objects.active().filter(code=reason or "").first()
-    if reason_obj is None:
-        raise ValidationError(_("Choose a reason from the catalogue."), field="reason")
-    if not reason_obj.allows(plan):
-        raise ValidationError(
-            _("The reason “%(reason)s” cannot be given with the plan “%(plan)s”.")
-            % {"reason": reason_obj.label, "plan": Plan(plan).label},
-            field="reason",
-        )
+    reason_obj = _reply_reason(plan, reason)
     _require_state(ticket, S.AWAITING_REPLY, action=_("reply"))
     if at >= ticket.reply_due_at:
         raise DeadlinePassed(
             _("The reply deadline passed at %(at)s.") % {"at": _local(ticket.reply_due_at)}
         )
-    if plan in PLANS_WITH_DATE:
-        problem = ship_by_problem(ticket=ticket, ship_by=ship_by, at=at)
-        if problem:
-            raise ValidationError(problem, field="ship_by")
-    elif ship_by is not None:
-        raise ValidationError(_("'Cannot ship' takes no ship-by date."), field="ship_by")
+    _check_ship_by(ticket, plan, ship_by, at)
     note = (note or "").strip()
     payload = {"plan": plan, "reason": reason_obj.code, "ship_by": ship_by, "note": note}
     with audited(ticket, actor=actor, payload=payload, at=at):
@@ -431,9 +452,16 @@ def ticket_second_handling(
         ticket.save()
         compensation_create(ticket=ticket, kind=CompensationKind.STOCKOUT, terms=terms, at=at)
         return ticket
+    # Every missing piece of the claim at once: the note and the evidence are both required.
+    problems = []
     if not note:
-        raise ValidationError(_("Explain why the buyer is at fault."), field="note")
-    checked = check_evidence(evidence)
+        problems.append(ValidationError(_("Explain why the buyer is at fault."), field="note"))
+    try:
+        checked = check_evidence(evidence)
+    except ValidationError as error:
+        problems.append(error)
+    if problems:
+        raise ValidationError.together(problems)
     payload["evidence"] = [c.original_name for c in checked]
     with audited(ticket, actor=actor, payload=payload, at=at):
         ticket.claim_buyer_fault(note=note, at=at)

@@ -48,9 +48,11 @@ def shop_ids(request) -> list[int]:
 
 
 def form_error_from(form, error: DomainError):
-    """A service's refusal on a field becomes that field's error; anything else the form's."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
+    """A service's refusal on a field becomes that field's error; anything else the form's.
+    Every refusal the service found at once is shown."""
+    for each in error.all():
+        field = each.field if each.field in form.fields else None
+        form.add_error(field, each.message)
 
 
 def submit(request, form, act, *, done: str, back):
@@ -86,8 +88,10 @@ def ticket_actions(ticket: Ticket, now) -> dict:
     return {
         "reply": can_reply,
         "reply_overdue": ticket.state == S.AWAITING_REPLY and not can_reply,
-        # Past the buyer's or the ship deadline: the sweep applies the automatic step soon.
-        "overdue": ticket.state != S.AWAITING_REPLY and ticket.is_overdue(now),
+        # Past the promised ship date: the merchant is late; the sweep files soon.
+        "ship_overdue": ticket.state == S.AGREED and ticket.merchant_overdue(now),
+        # Past the buyer's window: the buyer's silence, deemed acceptance (the sweep, soon).
+        "buyer_window_over": ticket.buyer_window_over(now),
         "second_handling": can_second,
         "second_handling_reason": None if can_second else second_handling_reason,
         "explain_second_handling": explain,

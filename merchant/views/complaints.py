@@ -35,7 +35,11 @@ def complaint_list(request):
     now = timezone.now()
     form = ComplaintFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.complaints_visible_to(request.user).filter(ticket__shop=request.shop)
+    qs = (
+        selectors.complaints_visible_to(request.user)
+        .filter(ticket__shop=request.shop)
+        .select_related("filed_by")
+    )
     if filters.get("state"):
         qs = qs.filter(state=filters["state"])
     if filters.get("kind"):

@@ -2,6 +2,7 @@
 in the next hours."""
 
 import datetime as dt
+import json
 
 from django.db.models import Count
 from django.shortcuts import render
@@ -78,7 +79,8 @@ def dashboard(request):
         (state, S(state).label, open_counts.get(state, 0))
         for state in (S.AWAITING_REPLY, S.AWAITING_BUYER, S.AGREED, S.PLATFORM_REVIEW)
     ]
-    overdue_count = selectors.overdue(Ticket.objects.filter(shop=shop), at=now).count()
+    # The merchant's own lateness (reply, promised date), not buyers' silence.
+    overdue_count = selectors.merchant_overdue(Ticket.objects.filter(shop=shop), at=now).count()
     return render(
         request,
         "merchant/dashboard.html",
@@ -89,6 +91,8 @@ def dashboard(request):
             "hours": hours,
             "metrics": metrics,
             "chart": chart,
+            # Read by dashboard.js from an attribute: no script element with data in the page.
+            "chart_json": json.dumps(chart),
             "due_lists": due_lists,
             "state_cards": state_cards,
             "overdue_count": overdue_count,

@@ -4,20 +4,32 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import F
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from complaints.models import Complaint
 from tickets import selectors
-from tickets.models import Plan, ReplyReason, SecondPlan, platform_today
-from tickets.outbox import PLAN_TEXTS
+from tickets.exceptions import ValidationError as DomainValidationError
+from tickets.models import ReplyReason, SecondPlan, platform_today
 from tickets.policy import stockout_terms
-from tickets.services import ship_by_advice, ticket_reply, ticket_second_handling
+from tickets.services import (
+    reply_preview,
+    ship_by_advice,
+    ticket_reply,
+    ticket_second_handling,
+)
 
-from ..forms import ReplyForm, SecondHandlingForm, TicketFilterForm, reason_label
+from ..forms import (
+    ReplyForm,
+    ReplyPreviewForm,
+    SecondHandlingForm,
+    TicketFilterForm,
+    reason_label,
+)
 from .common import (
     PAGE_SIZE,
     appealable,
@@ -59,10 +71,11 @@ def ticket_list(request):
         qs = qs.filter(reply_plan=filters["plan"])
     if filters.get("reason"):
         qs = qs.filter(reply_reason__code=filters["reason"])
+    # Overdue is the merchant's lateness (reply, promised date), never a buyer's silence.
     if filters.get("overdue") == "1":
-        qs = selectors.overdue(qs, at=now)
+        qs = selectors.merchant_overdue(qs, at=now)
     elif filters.get("overdue") == "0":
-        qs = qs.filter(Q(deadline__isnull=True) | Q(deadline__gt=now))
+        qs = qs.exclude(pk__in=selectors.merchant_overdue(qs, at=now).values("pk"))
     if filters.get("due_within"):
         qs = selectors.due_within(qs, hours=filters["due_within"], at=now)
     sort = filters.get("sort") or "deadline"
@@ -73,7 +86,8 @@ def ticket_list(request):
     }[sort]
     page = Paginator(qs.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
     for ticket in page:
-        ticket.overdue_now = ticket.deadline is not None and ticket.deadline <= now
+        ticket.overdue_now = ticket.merchant_overdue(now)
+        ticket.buyer_window_ended = ticket.buyer_window_over(now)
     return render(
         request,
         "merchant/ticket_list.html",
@@ -115,6 +129,33 @@ def _reply_bounds(ticket, now):
     return today, cap, today + dt.timedelta(days=cap)
 
 
+def _preview(ticket, data, now) -> dict:
+    """The buyer's message the reply would send, from `reply_preview` (the text `ticket_reply`
+    sends, built by the same function), or the refusal the reply would meet."""
+    if not data.get("plan") or not data.get("reason"):
+        return {"text": None, "error": None, "field": None}
+    try:
+        text = reply_preview(
+            ticket=ticket,
+            plan=data["plan"],
+            reason=data["reason"],
+            ship_by=data.get("ship_by"),
+            at=now,
+        )
+    except DomainValidationError as error:
+        return {"text": None, "error": error.message, "field": error.field}
+    return {"text": text, "error": None, "field": None}
+
+
+def _preview_data(form) -> dict:
+    """What a (possibly invalid) reply form says about plan, reason and date."""
+    if form.is_valid():
+        data = form.cleaned_data
+        return {"plan": data["plan"], "reason": data["reason"].code, "ship_by": data["ship_by"]}
+    preview_form = ReplyPreviewForm(form.data)
+    return preview_form.cleaned_data if preview_form.is_valid() else {}
+
+
 @merchant_required
 @require_http_methods(["GET", "POST"])
 def ticket_reply_view(request, pk):
@@ -131,7 +172,8 @@ def ticket_reply_view(request, pk):
         return redirect("merchant:ticket", pk=ticket.pk)
     today, cap, latest = _reply_bounds(ticket, now)
     form = ReplyForm(request.POST or None, today=today, latest=latest)
-    if request.method == "POST" and form.is_valid():
+    previewing = request.method == "POST" and "preview" in request.POST
+    if request.method == "POST" and not previewing and form.is_valid():
         data = form.cleaned_data
         done = submit(
             request,
@@ -149,6 +191,8 @@ def ticket_reply_view(request, pk):
         )
         if done:
             return done
+    preview = _preview(ticket, _preview_data(form), now) if form.is_bound else None
+    failed = request.method == "POST" and not previewing
     return render(
         request,
         "merchant/reply.html",
@@ -160,15 +204,23 @@ def ticket_reply_view(request, pk):
             "cap": cap,
             "latest": latest,
             "advice": ship_by_advice(cap=cap, latest=latest),
-            "reasons_json": [
-                {"code": r.code, "plans": r.allowed_plans, "buyer_text": r.buyer_text}
-                for r in form.reasons
-            ],
-            "plan_texts": PLAN_TEXTS,
-            "plans_with_date": [Plan.SHIP_LATER, Plan.EXCHANGE_AGREED],
+            "preview": preview,
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if failed else 200,
     )
+
+
+@merchant_required
+@require_GET
+def ticket_reply_preview_view(request, pk):
+    """The reply form's live preview (JSON): the same text as a server-rendered preview."""
+    now = timezone.now()
+    ticket = _ticket_or_404(request, pk)
+    form = ReplyPreviewForm(request.GET)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        return JsonResponse({"text": None, "error": errors[0], "field": field})
+    return JsonResponse(_preview(ticket, form.cleaned_data, now))
 
 
 @merchant_required
@@ -179,8 +231,19 @@ def ticket_second_handling_view(request, pk):
     actions = ticket_actions(ticket, now)
     terms = stockout_terms(ticket.policy, ticket.order.amount)
     form = SecondHandlingForm(request.POST or None, request.FILES or None)
+    confirming = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # Compensation pays money, once per ticket: the first submit asks to confirm it (a
+        # page of its own, so it works without scripts). With files attached the service
+        # refuses it anyway, so it is asked at once and its refusal shown.
+        confirming = (
+            actions["second_handling"]
+            and data["plan"] == SecondPlan.COMPENSATE
+            and not data["confirm"]
+            and not data["evidence"]
+        )
+    if request.method == "POST" and form.is_valid() and not confirming:
         done = submit(
             request,
             form,
@@ -207,6 +270,7 @@ def ticket_second_handling_view(request, pk):
             "nav": "tickets",
             "actions": actions,
             "terms": terms,
+            "confirming": confirming,
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if request.method == "POST" and not confirming else 200,
     )

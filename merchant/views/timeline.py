@@ -1,6 +1,7 @@
 """The ticket timeline (§4) in words: one line per audit row with who, when, what and details."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from complaints.models import ComplaintKind, ComplaintState
 from tickets.models import Plan, ReplyReason, SecondPlan, Settlement, TicketState
@@ -67,7 +68,8 @@ def _value(key, value, reasons):
     if key == "accept":
         return _("yes") if value else _("no")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        # "a, b" in English, "a、b" in Chinese.
+        return pgettext("list separator", ", ").join(str(v) for v in value)
     return value
 
 

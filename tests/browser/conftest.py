@@ -1,12 +1,15 @@
 """Browser tests: Playwright for Python driving the system Chromium (Debian's `chromium`),
 never a downloaded browser. Pages are served by pytest-django's `live_server`."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, HAVE_CHROMIUM
+from tests.conftest import (
+    CHROMIUM,
+    HAVE_CHROMIUM,
+    compiled_messages,  # noqa: F401 (the fixture, where it used to be)
+)
 from tickets.management.commands.screenshots import BROWSER_CONTEXT, SIZES
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -32,19 +35,3 @@ def browser_context_args(browser_context_args):
 def artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
-
-
-@pytest.fixture(scope="session")
-def compiled_messages():
-    """Chinese pages need the compiled catalogue (`make messages`); compile it if stale."""
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.utils import translation
-
-    po = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-    mo = po.with_suffix(".mo")
-    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-        if shutil.which("msgfmt") is None:
-            pytest.skip("msgfmt is not installed (apt-get install gettext)")
-        call_command("compilemessages", locale=["zh_Hans"], verbosity=0, ignore_patterns=[".venv"])
-        translation.trans_real._translations = {}

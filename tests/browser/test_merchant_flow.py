@@ -5,6 +5,7 @@ fault with evidence in second handling, and switch to English."""
 import datetime as dt
 import io
 import random
+import re
 
 import pytest
 from django.utils import timezone
@@ -158,12 +159,14 @@ def test_merchant_day(page, live_server, demo, artifacts):
     page.check("input[name=plan][value=ship_later]")
     expect(page.locator("select[name=reason] option[value=exchange_negotiated]")).to_be_disabled()
     page.select_option("select[name=reason]", "stock_shortage")
-    expect(page.locator("#buyer-preview")).to_contain_text("商品暂时缺货，商家正在加急补货。")
+    preview = page.locator("#buyer-preview")
+    expect(preview).to_have_class(re.compile("invalid"))  # no date yet: not sendable as it is
     too_late = (today + dt.timedelta(days=40)).isoformat()
     page.fill("input[name=ship_by]", too_late)
     advice = page.locator("#ship-by-advice")
     expect(advice).to_be_visible()
     expect(advice).to_contain_text("预售时间")
+    expect(preview).to_contain_text("无法按此发送")  # a date past the cap is shown as invalid
     page.click("text=提交回复")
     expect(page.locator("#field-ship_by .error")).to_contain_text("联系买家退款")
     expect(page.locator("#field-ship_by .error")).to_contain_text("无法发货")
@@ -171,7 +174,9 @@ def test_merchant_day(page, live_server, demo, artifacts):
     good = (today + dt.timedelta(days=7)).isoformat()
     page.fill("input[name=ship_by]", good)
     expect(advice).to_be_hidden()
-    expect(page.locator("#buyer-preview")).to_contain_text(good)
+    # The preview is the message the reply sends, from the server: its last words included.
+    expect(preview).to_contain_text(f"商家回复：后续可发。原因：商品缺货。预计 {good} 前发货")
+    expect(preview).to_contain_text("逾期未操作视为认可。")
     page.click("text=提交回复")
     expect(page.locator(".message-success")).to_contain_text("回复已发送给买家")
     expect(page.locator(".page-head .badge")).to_have_text("待买家确认")
@@ -201,7 +206,7 @@ def test_merchant_day(page, live_server, demo, artifacts):
 
     # English by the switch, and it sticks.
     page.click("button:has-text('English')")
-    expect(page.locator(".page-head .badge")).to_have_text("Platform review (平台介入中)")
+    expect(page.locator(".page-head .badge")).to_have_text("Platform review")
     page.click("nav.mainnav >> text=Dashboard")
     expect(page.locator("h1")).to_have_text("Dashboard")
     shot(page, artifacts, "merchant-dashboard-en.png")
@@ -250,6 +255,11 @@ def test_merchant_of_two_shops_compensates_and_appeals(page, live_server, db, co
     expect(page.locator(".buyer-fault-only")).to_be_hidden()
     page.check("input[name=plan][value=compensate]")
     page.click("button:has-text('提交')")
+    # Money, once per ticket: asked first, paid on confirmation.
+    expect(page.locator("#confirm-form .confirm-amount")).to_have_text("¥15.00")
+    waiting.refresh_from_db()
+    assert waiting.state == "awaiting_buyer"
+    page.click("#confirm-form button[type=submit]")
     expect(page.locator(".message-success")).to_contain_text("赔付已记录")
     expect(page.locator(".page-head .badge")).to_have_text("已主动赔付")
     expect(page.locator(".detail-side")).to_contain_text("¥15.00")

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from complaints import services as complaint_services
 from tests import factories
+from tickets import services
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +117,57 @@ def test_foreign_complaint_is_404(merchant_client, reviewer):
     assert merchant_client.post(appeal(foreign), {"note": "mine?"}).status_code == 404
     foreign.refresh_from_db()
     assert foreign.state == "upheld"
+
+
+def test_a_buyer_fault_claim_is_listed_as_the_shops_own(merchant_client, rolled_out):
+    ticket = factories.agreed(shop=rolled_out)
+    services.ticket_second_handling(
+        ticket_id=ticket.pk,
+        actor=factories.staff_of(ticket),
+        plan="buyer_fault",
+        note="the buyer asked to hold it",
+        evidence=[factories.upload()],
+    )
+    claim = ticket.complaints.get()
+    for_buyer = factories.replied(shop=rolled_out, plan="cannot_ship").complaints.get()
+    body = merchant_client.get(reverse("merchant:complaints")).content.decode()
+
+    def filed_by(complaint):
+        row = body[body.index(f'data-complaint="{complaint.pk}"') :]
+        cell = row[row.index("data-filed-by>") :]
+        return cell[len("data-filed-by>") : cell.index("</td>")].strip()
+
+    assert filed_by(claim) == "Your shop (buyer-fault claim)"
+    assert filed_by(for_buyer) == "Platform, for the buyer"
+    assert "on buyers' behalf." not in body
+    page = merchant_client.get(detail(claim)).content.decode()
+    assert "Your shop (buyer-fault claim)" in page and "Platform, for the buyer" not in page
+
+
+def test_a_granted_appeal_tags_the_compensation_reversed_too(merchant_client, shop, reviewer):
+    complaint = upheld(reviewer=reviewer, shop=shop)
+    complaint_services.complaint_appeal(
+        complaint_id=complaint.pk, actor=factories.staff_of(complaint.ticket), note="shipped"
+    )
+    complaint_services.complaint_grant_appeal(
+        complaint_id=complaint.pk, reviewer=reviewer, note="the waybill shows it"
+    )
+    body = merchant_client.get(detail(complaint)).content.decode()
+    card = body[body.index("data-liability") :]
+    card = card[: card.index("</section>")]
+    compensation = card[card.index("data-compensation") :]
+    assert "reversed" in card[: card.index("data-compensation")]  # the points
+    assert "tag-reversed" in compensation  # and the compensation with them
+    ticket_page = merchant_client.get(
+        reverse("merchant:ticket", args=[complaint.ticket_id])
+    ).content.decode()
+    listed = ticket_page[ticket_page.index("data-compensation") :]
+    assert "tag-reversed" in listed[: listed.index("</li>")]
+
+
+def test_the_appeal_card_comes_first_with_its_deadline(merchant_client, shop, reviewer):
+    complaint = upheld(reviewer=reviewer, shop=shop)
+    body = merchant_client.get(detail(complaint)).content.decode()
+    start = body.index('<section class="card actions-card" id="appeal"')
+    assert start < body.index("detail-main")
+    assert "data-deadline" in body[start : body.index("</section>", start)]

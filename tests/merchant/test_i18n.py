@@ -97,3 +97,75 @@ def test_an_english_browser_still_starts_in_chinese(client, merchant, compiled):
     client.logout()
     login = client.get(reverse("merchant:login"), HTTP_ACCEPT_LANGUAGE="en")
     assert "商家登录" in login.content.decode()
+
+
+CJK_CHAR = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def choice_classes():
+    from complaints.models import CompensationKind, ComplaintKind, ComplaintState
+    from tickets.models import MessageKind, Plan, SecondPlan, TicketState
+
+    return [
+        TicketState,
+        Plan,
+        SecondPlan,
+        ComplaintState,
+        ComplaintKind,
+        CompensationKind,
+        MessageKind,
+    ]
+
+
+def test_english_labels_are_english_only(compiled):
+    """States, plans and kinds come from the catalogue in the active language only: no
+    Chinese in parentheses in English, no English left in Chinese."""
+    from django.utils import translation
+
+    for choices in choice_classes():
+        with translation.override("en"):
+            english = [str(label) for label in choices.labels]
+        with translation.override("zh-hans"):
+            chinese = [str(label) for label in choices.labels]
+        assert [s for s in english if CJK_CHAR.search(s)] == [], choices.__name__
+        assert [s for s in chinese if re.search(r"[A-Za-z]", s)] == [], choices.__name__
+
+
+@pytest.mark.django_db
+def test_english_pages_show_no_chinese_labels(client, merchant, compiled):
+    from tests import factories
+
+    shop = merchant.shops.get()
+    factories.replied(shop=shop)
+    ticket = factories.replied(shop=shop, plan="cannot_ship")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(merchant)
+    pages = [
+        reverse("merchant:tickets"),
+        reverse("merchant:ticket", args=[ticket.pk]),
+        reverse("merchant:complaints"),
+        reverse("merchant:complaint", args=[ticket.complaints.get().pk]),
+    ]
+    for page in pages:
+        body = client.get(page).content.decode()
+        # Badges, options and timeline labels: "Awaiting buyer", never "Awaiting buyer (待…)".
+        labels = re.findall(r'<span class="badge[^"]*">([^<]*)</span>', body)
+        labels += re.findall(r"<option[^>]*>([^<]*)</option>", body)
+        labels += re.findall(r"<strong>([^<]*)</strong>", body)
+        assert labels, page
+        assert [s for s in labels if CJK_CHAR.search(s)] == [], page
+
+
+@pytest.mark.django_db
+def test_reason_error_names_the_reason_in_the_pages_language(client, merchant, compiled):
+    from tests import factories
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(merchant)
+    ticket = factories.urged(shop=merchant.shops.get())
+    response = client.post(
+        reverse("merchant:reply", args=[ticket.pk]),
+        {"plan": "cannot_ship", "reason": "warehouse_backlog"},
+    )
+    error = response.context["form"].errors["reason"][0]
+    assert error == "The reason “Warehouse backlog” cannot be given with the plan “Cannot ship”."

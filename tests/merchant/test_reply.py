@@ -43,13 +43,116 @@ def test_fresh_order_cap_is_15_days(merchant_client, shop):
     assert f'max="{(today() + dt.timedelta(days=15)).isoformat()}"' in response.content.decode()
 
 
-def test_reasons_carry_their_plans_and_buyer_text(merchant_client, shop):
+def test_reason_options_carry_their_plans(merchant_client, shop):
     ticket = factories.urged(shop=shop)
     response = merchant_client.get(url(ticket))
-    reasons = {r["code"]: r for r in response.context["reasons_json"]}
-    assert reasons["exchange_negotiated"]["plans"] == ["exchange_agreed"]
-    assert reasons["stock_shortage"]["buyer_text"] == "商品暂时缺货，商家正在加急补货。"
-    assert b'id="buyer-preview"' in response.content
+    body = response.content.decode()
+    assert 'value="exchange_negotiated" data-plans="exchange_agreed"' in body
+    assert 'value="stock_shortage" data-plans="ship_later cannot_ship"' in body
+    assert 'id="buyer-preview"' in body
+    # No script element with data: the page is ready for a CSP without inline script.
+    assert "<script>" not in body and 'type="application/json"' not in body
+
+
+def preview(client, ticket, **params):
+    response = client.get(reverse("merchant:reply-preview", args=[ticket.pk]), params)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_preview_is_the_message_the_reply_sends(merchant_client, shop):
+    """The preview and the sent message come from the same function: for every plan they are
+    the same text (the buyer's deadline is the reply's own instant, so the clock is frozen)."""
+    import time_machine
+
+    cases = [
+        ("ship_later", "stock_shortage", today() + dt.timedelta(days=7)),
+        ("exchange_agreed", "exchange_negotiated", today() + dt.timedelta(days=3)),
+        ("cannot_ship", "stock_shortage", None),
+    ]
+    for plan, reason, ship_by in cases:
+        ticket = factories.urged(shop=shop)
+        with time_machine.travel(timezone.now(), tick=False):
+            shown = preview(
+                merchant_client, ticket, plan=plan, reason=reason, ship_by=ship_by or ""
+            )
+            post(merchant_client, ticket, plan=plan, reason=reason, ship_by=ship_by or "")
+        sent = ticket.messages.get(kind="reply").text
+        assert shown == {"text": sent, "error": None, "field": None}
+        assert sent.endswith("。") and "。。" not in sent
+
+
+def test_preview_of_ship_later_names_the_buyers_deadline(merchant_client, shop):
+    ticket = factories.urged(shop=shop)
+    ship_by = today() + dt.timedelta(days=7)
+    text = preview(
+        merchant_client, ticket, plan="ship_later", reason="stock_shortage", ship_by=ship_by
+    )["text"]
+    assert f"预计 {ship_by.isoformat()} 前发货，请在 " in text
+    assert text.endswith("前确认，逾期未操作视为认可。")
+
+
+def test_preview_of_a_date_past_the_cap_is_invalid(merchant_client, shop):
+    ticket = factories.urged(shop=shop)
+    answer = preview(
+        merchant_client,
+        ticket,
+        plan="ship_later",
+        reason="stock_shortage",
+        ship_by=today() + dt.timedelta(days=31),
+    )
+    assert answer["text"] is None
+    assert answer["field"] == "ship_by" and "presale" in answer["error"]
+
+
+def test_preview_refuses_a_reason_the_plan_does_not_allow_and_a_bad_date(merchant_client, shop):
+    ticket = factories.urged(shop=shop)
+    wrong = preview(merchant_client, ticket, plan="cannot_ship", reason="warehouse_backlog")
+    assert wrong["field"] == "reason" and wrong["text"] is None
+    bad = preview(
+        merchant_client, ticket, plan="ship_later", reason="stock_shortage", ship_by="31/02/2020"
+    )
+    assert bad["field"] == "ship_by" and bad["text"] is None
+    empty = preview(merchant_client, ticket, plan="ship_later")
+    assert empty == {"text": None, "error": None, "field": None}
+
+
+def test_preview_of_another_shops_ticket_is_404(merchant_client, other_shop_ticket):
+    response = merchant_client.get(
+        reverse("merchant:reply-preview", args=[other_shop_ticket.pk]),
+        {"plan": "cannot_ship", "reason": "stock_shortage"},
+    )
+    assert response.status_code == 404
+
+
+def test_preview_button_renders_it_without_scripts_and_sends_nothing(merchant_client, shop):
+    ticket = factories.urged(shop=shop)
+    response = post(
+        merchant_client,
+        ticket,
+        plan="cannot_ship",
+        reason="stock_shortage",
+        preview="1",
+    )
+    assert response.status_code == 200
+    assert response.context["preview"]["text"] == "商家回复：无法发货。原因：商品缺货。"
+    assert "商家回复：无法发货。原因：商品缺货。" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.state == "awaiting_reply" and not ticket.messages.filter(kind="reply").exists()
+
+
+def test_a_refused_reply_shows_the_date_as_invalid_in_the_preview(merchant_client, shop):
+    ticket = factories.urged(shop=shop)
+    response = post(
+        merchant_client,
+        ticket,
+        plan="ship_later",
+        reason="stock_shortage",
+        ship_by=today() + dt.timedelta(days=40),
+    )
+    assert response.status_code == 400
+    assert response.context["preview"]["text"] is None
+    assert 'class="preview-text invalid"' in response.content.decode()
 
 
 def test_ship_later_reply_moves_the_ticket(merchant_client, shop):
@@ -66,7 +169,8 @@ def test_ship_later_reply_moves_the_ticket(merchant_client, shop):
     page = merchant_client.get(response["Location"])
     assert b"Reply sent to the buyer." in page.content
     message = ticket.messages.get(kind="reply").text
-    assert message.startswith("商家回复：后续可发。原因：商品暂时缺货，商家正在加急补货。预计")
+    assert message.startswith("商家回复：后续可发。原因：商品缺货。预计")
+    assert message.endswith("逾期未操作视为认可。")
     assert "。。" not in message
 
 

@@ -27,9 +27,22 @@ def test_form_shows_the_compensation_amount(merchant_client, rolled_out):
     assert "¥15.00".encode() in response.content
 
 
-def test_compensate(merchant_client, rolled_out):
-    ticket = factories.replied(shop=rolled_out)
-    response = merchant_client.post(url(ticket), {"plan": "compensate", "note": ""})
+def test_compensate_asks_for_confirmation_first(merchant_client, rolled_out):
+    """Compensation is money, once per ticket: the first submit only asks; the confirmation
+    (a form of its own, no script needed) pays."""
+    ticket = factories.replied(shop=rolled_out, amount=Decimal("300.00"))
+    asked = merchant_client.post(url(ticket), {"plan": "compensate", "note": "缺货"})
+    assert asked.status_code == 200
+    body = asked.content.decode()
+    assert 'id="confirm-form"' in body and "¥15.00" in body
+    assert 'name="confirm" value="1"' in body and 'name="note" value="缺货"' in body
+    assert "onclick" not in body and "<script>" not in body
+    ticket.refresh_from_db()
+    assert ticket.state == "awaiting_buyer"
+    assert not Compensation.objects.filter(ticket=ticket).exists()
+    response = merchant_client.post(
+        url(ticket), {"plan": "compensate", "note": "缺货", "confirm": "1"}
+    )
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.state == "compensated"
@@ -85,6 +98,17 @@ def test_oversized_evidence_is_refused(merchant_client, rolled_out):
     assert Evidence.objects.count() == 0
 
 
+def test_buyer_fault_shows_every_missing_piece_at_once(merchant_client, rolled_out):
+    ticket = factories.replied(shop=rolled_out)
+    response = merchant_client.post(url(ticket), {"plan": "buyer_fault", "note": ""})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["note"] == ["Explain why the buyer is at fault."]
+    assert errors["evidence"] == ["Attach at least one evidence file."]
+    ticket.refresh_from_db()
+    assert ticket.state == "awaiting_buyer"
+
+
 def test_buyer_fault_needs_a_note(merchant_client, rolled_out):
     ticket = factories.replied(shop=rolled_out)
     response = merchant_client.post(
@@ -114,7 +138,7 @@ def test_not_rolled_out_says_why(merchant_client, shop):
     page = merchant_client.get(url(ticket))
     assert b"has not been opened for your shop yet" in page.content
     assert b'id="second-form"' not in page.content
-    response = merchant_client.post(url(ticket), {"plan": "compensate"})
+    response = merchant_client.post(url(ticket), {"plan": "compensate", "confirm": "1"})
     assert response.status_code == 302
     follow = merchant_client.get(response["Location"])
     assert b"has not been opened for your shop yet" in follow.content
@@ -127,17 +151,17 @@ def test_replied_before_the_feature_opened_says_why(merchant_client, shop):
     services.shop_enable_second_handling(shops=[shop])
     page = merchant_client.get(url(ticket))
     assert b"replied to before the feature opened for your shop" in page.content
-    merchant_client.post(url(ticket), {"plan": "compensate"})
+    merchant_client.post(url(ticket), {"plan": "compensate", "confirm": "1"})
     ticket.refresh_from_db()
     assert ticket.state == "awaiting_buyer"
 
 
 def test_already_used_says_why(merchant_client, rolled_out):
     ticket = factories.replied(shop=rolled_out)
-    merchant_client.post(url(ticket), {"plan": "compensate"})
+    merchant_client.post(url(ticket), {"plan": "compensate", "confirm": "1"})
     page = merchant_client.get(url(ticket))
     assert b"already been used for this ticket" in page.content
-    response = merchant_client.post(url(ticket), {"plan": "compensate"})
+    response = merchant_client.post(url(ticket), {"plan": "compensate", "confirm": "1"})
     assert response.status_code == 302
     assert Compensation.objects.filter(ticket=ticket).count() == 1
 
@@ -156,7 +180,7 @@ def test_after_the_promised_date_is_refused(merchant_client, rolled_out):
     with time_machine.travel(later, tick=False):
         page = merchant_client.get(url(ticket))
         assert b"The promised ship date has passed." in page.content
-        response = merchant_client.post(url(ticket), {"plan": "compensate"})
+        response = merchant_client.post(url(ticket), {"plan": "compensate", "confirm": "1"})
         follow = merchant_client.get(response["Location"])
     assert b"The promised ship date ended at" in follow.content
     ticket.refresh_from_db()
@@ -168,6 +192,8 @@ def test_foreign_ticket_is_404(merchant_client, rolled_out):
     other.shop.second_handling_since = rolled_out.second_handling_since
     other.shop.save()
     assert merchant_client.get(url(other)).status_code == 404
-    assert merchant_client.post(url(other), {"plan": "compensate"}).status_code == 404
+    assert (
+        merchant_client.post(url(other), {"plan": "compensate", "confirm": "1"}).status_code == 404
+    )
     other.refresh_from_db()
     assert other.state == "awaiting_buyer"

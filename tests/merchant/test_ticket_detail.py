@@ -27,7 +27,7 @@ def test_detail_shows_order_timeline_and_messages(merchant_client, shop):
     assert labels == ["Buyer urged shipment", "Merchant replied"]
     reply_line = response.context["timeline"][1]
     assert reply_line["actor"] == factories.staff_of(ticket).username
-    assert ("Plan", "Ship later (后续可发)") in reply_line["details"]
+    assert ("Plan", "Ship later") in reply_line["details"]
     assert len(response.context["buyer_messages"]) == 2
     assert "商家回复：后续可发" in body
 
@@ -117,5 +117,54 @@ def test_past_ship_date_says_what_happens_next(merchant_client, shop):
     with time_machine.travel(ticket.ship_deadline + dt.timedelta(minutes=5), tick=False):
         merchant_client.force_login(factories.staff_of(ticket))
         response = merchant_client.get(url(ticket))
-    assert response.context["actions"]["overdue"] is True
+    assert response.context["actions"]["ship_overdue"] is True
     assert b"The promised ship date has passed" in response.content
+    # The advice to ship by the date is not shown beside a date that has passed.
+    assert b"Ship by the promised date;" not in response.content
+
+
+def test_agreed_before_the_date_advises_shipping_by_it(merchant_client, shop):
+    ticket = factories.agreed(shop=shop)
+    response = merchant_client.get(url(ticket))
+    assert response.context["actions"]["ship_overdue"] is False
+    assert b"Ship by the promised date;" in response.content
+
+
+def test_buyer_past_their_window_is_not_the_merchants_lateness(merchant_client, shop):
+    """Past the buyer's window the plan counts as accepted (their silence): no red overdue
+    countdown, no danger notice, and the ticket does not count as overdue for the merchant."""
+    import time_machine
+
+    ticket = factories.replied(shop=shop)
+    with time_machine.travel(ticket.buyer_due_at + dt.timedelta(minutes=5), tick=False):
+        response = merchant_client.get(url(ticket))
+        listed = merchant_client.get(reverse("merchant:tickets"))
+        overdue_only = merchant_client.get(reverse("merchant:tickets"), {"overdue": "1"})
+        not_overdue = merchant_client.get(reverse("merchant:tickets"), {"overdue": "0"})
+        dashboard = merchant_client.get(reverse("merchant:dashboard"))
+    body = response.content.decode()
+    actions = body[
+        body.index('id="actions"') : body.index("</section>", body.index('id="actions"'))
+    ]
+    assert "data-buyer-window-over" in actions
+    assert "data-deadline" not in actions  # no countdown that turns red
+    assert "notice-danger" not in actions
+    row = listed.content.decode()
+    row = row[row.index(f'data-ticket="{ticket.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Buyer silent: deemed accepted" in row and "Overdue" not in row
+    assert "data-deadline" not in row
+    assert list(overdue_only.context["page"]) == []
+    assert [t.pk for t in not_overdue.context["page"]] == [ticket.pk]
+    assert dashboard.context["overdue_count"] == 0
+
+
+def test_reply_past_its_deadline_is_overdue_for_the_merchant(merchant_client, shop):
+    import time_machine
+
+    ticket = factories.urged(shop=shop)
+    with time_machine.travel(ticket.reply_due_at + dt.timedelta(minutes=5), tick=False):
+        overdue_only = merchant_client.get(reverse("merchant:tickets"), {"overdue": "1"})
+        dashboard = merchant_client.get(reverse("merchant:dashboard"))
+    assert [t.pk for t in overdue_only.context["page"]] == [ticket.pk]
+    assert dashboard.context["overdue_count"] == 1

@@ -2,9 +2,8 @@
 (function () {
   "use strict";
   var canvas = document.getElementById("handling-chart");
-  var source = document.getElementById("chart-data");
-  if (!canvas || !source || typeof Chart === "undefined") return;
-  var data = JSON.parse(source.textContent);
+  if (!canvas || !canvas.dataset.chart || typeof Chart === "undefined") return;
+  var data = JSON.parse(canvas.dataset.chart);
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = "#4e5969";
   new Chart(canvas, {

@@ -1,5 +1,6 @@
-/* Shared behaviour of the merchant pages: live deadline countdowns and auto-submitting
-   selects. Everything works without JavaScript; this only makes it quicker to read. */
+/* Shared behaviour of the merchant pages: live deadline countdowns, auto-submitting
+   selects and, on a phone, folded list filters. Everything works without JavaScript; this
+   only makes it quicker to read. */
 (function () {
   "use strict";
 
@@ -36,6 +37,14 @@
 
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
+  });
+
+  // On a phone the list comes first: fold the filters unless one is set (open without scripts).
+  var narrow = window.matchMedia("(max-width: 767px)").matches;
+  var filtered = Array.from(new URLSearchParams(location.search).keys())
+    .some(function (key) { return key !== "page"; });
+  document.querySelectorAll("details[data-collapse-narrow]").forEach(function (panel) {
+    if (narrow && !filtered) panel.open = false;
   });
 
   tick();

@@ -1,21 +1,20 @@
-/* The reply form: offer only the reasons that allow the chosen plan, show the date field only
-   for dated plans, warn past the ship-by cap as soon as a date is typed, and preview the
-   message the buyer will read. The server checks everything again. */
+/* The reply form: offer only the reasons that allow the chosen plan (each option's data-plans),
+   show the date field only for dated plans, warn past the ship-by cap as soon as a date is
+   typed, and preview the buyer's message. The preview comes from the server (the text the
+   reply sends, built by the same function), so it can never differ from what is sent. The
+   server checks everything again; without scripts the "show" button previews. */
 (function () {
   "use strict";
   var form = document.getElementById("reply-form");
   if (!form) return;
-  var reasons = JSON.parse(document.getElementById("reasons-data").textContent);
-  var planTexts = JSON.parse(document.getElementById("plan-texts").textContent);
-  var byCode = {};
-  reasons.forEach(function (r) { byCode[r.code] = r; });
   var select = form.querySelector("select[name=reason]");
   var shipBy = form.querySelector("input[name=ship_by]");
   var shipField = document.getElementById("field-ship_by");
   var advice = document.getElementById("ship-by-advice");
   var preview = document.getElementById("buyer-preview");
-  var emptyPreview = preview.textContent;
-  var datedPlans = ["ship_later", "exchange_agreed"];
+  var labels = document.getElementById("preview-i18n").dataset;
+  var button = document.getElementById("preview-button");
+  var pending = null, asked = 0;
 
   function plan() {
     var checked = form.querySelector("input[name=plan]:checked");
@@ -24,10 +23,8 @@
 
   function filterReasons() {
     var p = plan();
-    select.querySelectorAll("option").forEach(function (option) {
-      var reason = byCode[option.value];
-      if (!reason) return;
-      var allowed = !p || reason.plans.indexOf(p) >= 0;
+    select.querySelectorAll("option[data-plans]").forEach(function (option) {
+      var allowed = !p || option.dataset.plans.split(" ").indexOf(p) >= 0;
       option.hidden = !allowed;
       option.disabled = !allowed;
       if (!allowed && option.selected) select.value = "";
@@ -46,28 +43,45 @@
     }
   }
 
-  function updatePreview() {
-    var p = plan(), reason = byCode[select.value];
-    if (!p || !reason) { preview.textContent = emptyPreview; preview.classList.remove("ready"); return; }
-    var shipText = "";
-    if (datedPlans.indexOf(p) >= 0 && shipBy.value) {
-      shipText = p === "ship_later" ? "。预计 " + shipBy.value + " 前发货" : "。换货预计 " + shipBy.value + " 前发出";
+  function show(answer) {
+    preview.classList.remove("ready", "invalid", "muted");
+    if (answer.text) {
+      preview.textContent = answer.text;
+      preview.classList.add("ready");
+    } else if (answer.error) {
+      preview.textContent = labels.invalid.replace("%(error)s", answer.error);
+      preview.classList.add("invalid");
+    } else {
+      preview.textContent = labels.empty;
+      preview.classList.add("muted");
     }
-    preview.textContent = form.dataset.messageTemplate
-      .replace("{plan}", planTexts[p])
-      .replace("{reason_text}", shipText ? reason.buyer_text.replace(/。$/, "") : reason.buyer_text)
-      .replace("{ship_by_text}", shipText);
-    preview.classList.add("ready");
+  }
+
+  function updatePreview() {
+    var p = plan();
+    if (!p || !select.value) { show({}); return; }
+    var query = new URLSearchParams({ plan: p, reason: select.value, ship_by: shipBy.value });
+    var mine = ++asked;
+    fetch(form.dataset.previewUrl + "?" + query.toString(), {
+      credentials: "same-origin", headers: { Accept: "application/json" }
+    })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) { if (answer && mine === asked) show(answer); })
+      .catch(function () { /* the server-side preview button still works */ });
   }
 
   function update() {
     filterReasons();
     shipField.hidden = plan() === "cannot_ship";
     checkDate();
-    updatePreview();
+    clearTimeout(pending);
+    pending = setTimeout(updatePreview, 150);
   }
 
+  button.hidden = true;  // the preview follows the form as it changes
   form.addEventListener("change", update);
   form.addEventListener("input", update);
-  update();
+  filterReasons();
+  shipField.hidden = plan() === "cannot_ship";
+  checkDate();
 })();

@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
 ]
 # A browser in China: Chinese first, the platform's time zone.
 BROWSER_CONTEXT = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
-SIZES = {"desk": {"width": 1366, "height": 900}}
+SIZES = {"desk": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 PASSWORD = "demo-pass-123"  # seed_demo's fixed people (§13)
 # The environment a scratch demo must not inherit: it runs on SQLite and the filesystem broker.
 NOT_INHERITED = (
@@ -80,6 +80,24 @@ SHOTS = (
         "/admin/complaints/complaint/{id}/change/",
         order_no="TB-DEMO-0007",
         complaint=True,
+    ),
+    # The merchant pages on a phone (§14), as the screen shows them (not the whole page).
+    *(
+        Shot(f"merchant-phone-{name}", "merchant1", path, size="phone", full_page=False, **more)
+        for name, path, more in (
+            ("dashboard", "/merchant/", {}),
+            ("tickets", "/merchant/tickets/", {}),
+            ("ticket", "/merchant/tickets/{id}/", {"order_no": "TB-DEMO-0005"}),
+            # Urged two hours ago: a reply is due.
+            ("reply", "/merchant/tickets/{id}/reply/", {"order_no": "TB-DEMO-0001"}),
+            ("complaints", "/merchant/complaints/", {}),
+            # Cannot ship, upheld: the appeal is open.
+            (
+                "complaint",
+                "/merchant/complaints/{id}/",
+                {"order_no": "TB-DEMO-0011", "complaint": True},
+            ),
+        )
     ),
 )
 LOGIN_PAGES = {"merchant1": "/merchant/login/", "reviewer1": "/admin/login/"}

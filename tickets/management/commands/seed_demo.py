@@ -80,9 +80,10 @@ from tickets.models import (
 from tickets.outbox import (
     COMPENSATION_TEXTS,
     KIND_TEXTS,
-    TEXTS,
     amount_text,
+    buyer_text,
     local_text,
+    outcome_text,
     reply_fields,
 )
 from tickets.policy import late_shipment_terms, policy_in_force, stockout_terms
@@ -256,7 +257,7 @@ class History:
         self.logs.append((obj, None, str(state), transition, actor, at, payload))
 
     def message(self, ticket, kind, at, payload=None, **fields):
-        self.messages.append((ticket, kind, at, payload, TEXTS[kind].format(**fields)))
+        self.messages.append((ticket, kind, at, payload, buyer_text(kind, **fields)))
 
     def urge(self, *, shop, order, at) -> Ticket:
         """ticket_urge."""
@@ -346,6 +347,7 @@ class History:
             MessageKind.COMPLAINT_FILED,
             at,
             {"complaint": complaint, "complaint_kind": kind},
+            complaint_kind=kind,
             kind_text=KIND_TEXTS[kind],
         )
         return complaint
@@ -529,8 +531,9 @@ class History:
                 MessageKind.COMPLAINT_DECIDED,
                 at,
                 {"complaint": complaint, "outcome": "upheld" if step == "uphold" else "dismissed"},
+                complaint_kind=complaint.kind,
                 kind_text=KIND_TEXTS[complaint.kind],
-                outcome="投诉成立" if step == "uphold" else "投诉不成立",
+                outcome=outcome_text(complaint.kind, "upheld" if step == "uphold" else "dismissed"),
             )
             self.fire(
                 ticket,
