@@ -13,12 +13,12 @@ from django.views.defaults import page_not_found
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -34,11 +34,13 @@ from ..selectors import (
     with_current_deadline,
 )
 from .filters import BuyerMessageFilter, TicketFilter
+from .parsers import FormParser, JSONParser, MultiPartParser
 from .permissions import IsNotOrderSystem, IsOrderSystem, Pagination
 from .schema import ApiAutoSchema
 from .serializers import (
     BuyerMessageSerializer,
     BuyerResponseSerializer,
+    BuyerTicketDetailSerializer,
     MetricsQuerySerializer,
     OrderEventSerializer,
     OrderSerializer,
@@ -68,6 +70,15 @@ class ApiMixin:
     pagination_class = Pagination
     permission_classes = [IsAuthenticated, IsNotOrderSystem]
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # `?since=` or `?shop=` is not a value of the documented type (a date-time, an integer):
+        # a 400, not silently "no filter". Leave a parameter out to leave it unset.
+        empty = sorted({key for key, values in request.query_params.lists() if "" in values})
+        if empty:
+            message = _("Give this parameter a value, or leave it out.")
+            raise exceptions.ValidationError({key: [message] for key in empty})
+
 
 # -- the order system ----------------------------------------------------------------------
 
@@ -85,13 +96,12 @@ class OrderView(ApiMixin, generics.GenericAPIView):
     permission_classes = [IsAuthenticated, IsOrderSystem]
     serializer_class = OrderSerializer
     queryset = Order.objects.select_related("shop", "buyer")
+    # The URL names the order by its number (OPTIONS, through DRF's metadata, looks it up too).
+    lookup_field = "order_no"
 
     @extend_schema(summary="Read an order", responses=OrderSerializer)
     def get(self, request, order_no):
-        order = self.get_queryset().filter(order_no=order_no).first()
-        if order is None:
-            raise exceptions.NotFound(_("No such order."))
-        return Response(OrderSerializer(order).data)
+        return Response(OrderSerializer(self.get_object()).data)
 
     @extend_schema(
         summary="Create or update an order (order system)",
@@ -182,7 +192,18 @@ TICKET_EXAMPLE = OpenApiExample(
         ),
     ),
     retrieve=extend_schema(
-        summary="A ticket with its order, reason, complaints, allowed actions and timeline"
+        summary="A ticket with its order, reason, complaints, allowed actions and timeline",
+        description=_(
+            "The shop's staff and the platform get the whole ticket (notes, who acted). Its "
+            "buyer gets the buyer's projection (§17): states, times, plan, the reason's buyer "
+            "text, ship-by date, deadlines, their own response; each step's actor as buyer, "
+            "merchant, platform or system; no note, evidence or liability."
+        ),
+        responses=PolymorphicProxySerializer(
+            component_name="TicketDetailForCaller",
+            serializers=[TicketDetailSerializer, BuyerTicketDetailSerializer],
+            resource_type_field_name=None,
+        ),
     ),
 )
 @extend_schema(tags=["tickets"])
@@ -203,6 +224,12 @@ class TicketViewSet(
 
     def get_serializer_class(self):
         return TicketSerializer if self.action == "list" else TicketDetailSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        ticket = self.get_object()
+        internals = roles.sees_ticket_internals(request.user, ticket.shop_id)
+        serializer_class = TicketDetailSerializer if internals else BuyerTicketDetailSerializer
+        return Response(serializer_class(ticket, context=self.get_serializer_context()).data)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
