@@ -96,8 +96,14 @@ class OrderView(ApiMixin, generics.GenericAPIView):
     permission_classes = [IsAuthenticated, IsOrderSystem]
     serializer_class = OrderSerializer
     queryset = Order.objects.select_related("shop", "buyer")
-    # The URL names the order by its number (OPTIONS, through DRF's metadata, looks it up too).
-    lookup_field = "order_no"
+
+    def get_object(self):
+        """The order of the URL's number. DRF's metadata (OPTIONS) calls this too; its default
+        looks for a `pk` in the URL and fails on an assertion (a 500)."""
+        order = self.get_queryset().filter(order_no=self.kwargs["order_no"]).first()
+        if order is None:
+            raise exceptions.NotFound(_("No such order."))
+        return order
 
     @extend_schema(summary="Read an order", responses=OrderSerializer)
     def get(self, request, order_no):
