@@ -4,8 +4,9 @@ be a 500 on any page that looks a value up. This refuses it at the door, the sam
 the merchant pages and the admin:
 
 - in the path (`/api/v1/orders/A%00B/`): 404, there is no such resource;
-- in a cookie (`sessionid="…\\000"`, which Python's cookie parser unquotes to NUL), in a query
-  parameter or in a urlencoded form field: 400, naming the parameter or field.
+- in a query parameter or a urlencoded form field: 400, naming the parameter or field;
+- in a cookie (`sessionid="…\\000"`, which Python's cookie parser unquotes to NUL): the cookie
+  is dropped, as if it had not been sent (a stray cookie must not lock anyone out).
 
 JSON bodies are checked by the API's JSON parser (`tickets.api.parsers`), which sees the decoded
 strings. Multipart fields go to forms and serializers, whose text fields refuse NUL
@@ -50,8 +51,8 @@ def _form_body(request) -> QueryDict | None:
 
 
 class RefuseNulMiddleware:
-    """Answers 404 for NUL in the path and 400 for NUL in a cookie, a query parameter or a
-    urlencoded form field, before any view or session lookup runs."""
+    """Answers 404 for NUL in the path and 400 for NUL in a query parameter or a urlencoded
+    form field, and drops cookies holding NUL, before any view or session lookup runs."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -59,6 +60,13 @@ class RefuseNulMiddleware:
     def __call__(self, request):
         if NUL in request.path_info or NUL in request.path:
             raise Http404(_("Not found."))
+        dropped = [k for k, v in request.COOKIES.items() if NUL in k or NUL in v]
+        for name in dropped:
+            del request.COOKIES[name]
+        if settings.SESSION_COOKIE_NAME in dropped and hasattr(request, "session"):
+            # SessionMiddleware (before this one, so that pages answer in the user's language)
+            # already took the key: start over with no session, as for a missing cookie.
+            request.session = request.session.__class__()
         where = self._nul_field(request)
         if where is not None:
             return self._bad_request(request, where)
@@ -66,9 +74,6 @@ class RefuseNulMiddleware:
 
     @staticmethod
     def _nul_field(request) -> str | None:
-        cookie = _first_with_nul((k, [v]) for k, v in request.COOKIES.items())
-        if cookie is not None:
-            return cookie
         try:
             query = request.GET
         except TooManyFieldsSent:
