@@ -55,6 +55,12 @@ def is_merchant_of(user, shop_id: int) -> bool:
     return shop_id in shop_ids(user)
 
 
+def sees_ticket_internals(user, shop_id: int) -> bool:
+    """§14, §17: notes, evidence, liability and who acted are for the shop's staff and the
+    platform; a ticket's buyer gets the buyer's projection of it."""
+    return is_platform_staff(user) or is_merchant_of(user, shop_id)
+
+
 # -- reading roles and shops with the user, in one statement -------------------------------
 
 

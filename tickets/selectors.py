@@ -153,6 +153,91 @@ def ticket_timeline(ticket) -> list[TimelineEntry]:
     ]
 
 
+# -- what the buyer sees of the timeline (§17) ----------------------------------------------
+
+# The payload keys a buyer may read: their own order and answer, the plan, reason code and date
+# (all also in the messages sent to them), the settlement and the kind of a complaint. Never a
+# note (reply, second handling, decision, appeal), evidence, amounts of the shop's liability or
+# ids of internal rows.
+BUYER_PAYLOAD_KEYS = frozenset(
+    {"order_no", "plan", "reason", "ship_by", "accept", "settlement", "at", "kind"}
+)
+
+
+class ActorRole:
+    """Who acted, as a buyer is told (§17: 商家 / 平台 / 系统, never a username)."""
+
+    BUYER = "buyer"
+    MERCHANT = "merchant"
+    PLATFORM = "platform"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class BuyerTimelineEntry:
+    at: dt.datetime
+    subject: str
+    transition: str
+    source_state: str | None
+    state: str
+    actor_role: str
+    payload: dict
+
+
+def actor_roles(ticket, user_ids) -> dict[int, str]:
+    """The role in which each of `user_ids` acted on `ticket` (two queries, whatever the
+    number): its buyer, staff of its shop, platform staff; anyone else (the order system's
+    account, a service) counts as the system."""
+    from django.contrib.auth import get_user_model
+
+    from .models import ShopMembership
+
+    ids = set(user_ids) - {ticket.buyer_id}
+    shop_staff = set(
+        ShopMembership.objects.filter(shop_id=ticket.shop_id, user_id__in=ids).values_list(
+            "user_id", flat=True
+        )
+    )
+    platform = set(
+        get_user_model()
+        .objects.filter(pk__in=ids - shop_staff)
+        .filter(
+            Q(is_staff=True)
+            | Q(is_superuser=True)
+            | Q(groups__name__in=(roles.REVIEWERS, roles.OPERATIONS))
+        )
+        .values_list("pk", flat=True)
+    )
+    result = {ticket.buyer_id: ActorRole.BUYER}
+    for user_id in ids:
+        if user_id in shop_staff:
+            result[user_id] = ActorRole.MERCHANT
+        elif user_id in platform:
+            result[user_id] = ActorRole.PLATFORM
+        else:
+            result[user_id] = ActorRole.SYSTEM
+    return result
+
+
+def buyer_timeline(ticket) -> list[BuyerTimelineEntry]:
+    """§17: the ticket's timeline as its buyer sees it: states and times, the actor as a role,
+    and only the payload keys of BUYER_PAYLOAD_KEYS."""
+    entries = ticket_timeline(ticket)
+    by_role = actor_roles(ticket, {e.actor.pk for e in entries if e.actor is not None})
+    return [
+        BuyerTimelineEntry(
+            at=entry.at,
+            subject=entry.subject,
+            transition=entry.transition,
+            source_state=entry.source_state,
+            state=entry.state,
+            actor_role=by_role[entry.actor.pk] if entry.actor is not None else ActorRole.SYSTEM,
+            payload={k: v for k, v in entry.payload.items() if k in BUYER_PAYLOAD_KEYS},
+        )
+        for entry in entries
+    ]
+
+
 # -- handling time (§9) --------------------------------------------------------------------
 
 

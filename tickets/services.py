@@ -23,7 +23,14 @@ from complaints.services import compensation_create, complaint_file, evidence_at
 
 from . import roles
 from .audit import SYSTEM, audited, log_creation
-from .exceptions import DeadlinePassed, InvalidTransition, NotFound, ValidationError, domain_errors
+from .exceptions import (
+    Conflict,
+    DeadlinePassed,
+    InvalidTransition,
+    NotFound,
+    ValidationError,
+    domain_errors,
+)
 from .locks import lock_ticket
 from .models import (
     PLANS_WITH_DATE,
@@ -78,18 +85,36 @@ def _require_state(ticket: Ticket, *states, action: str):
 # -- orders (the order system) -----------------------------------------------------------
 
 
+# §11: `amount` is a decimal string in yuan: ASCII digits, at most 10 before the point (the column
+# holds 12 digits, 2 of them cents) and 2 after. Python's Decimal() also takes "-0.0", "1_000",
+# "1e3", "NaN" and full-width "１２３"; none of those is an amount an order system should send.
+AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+AMOUNT = re.compile(AMOUNT_PATTERN)
+
+
 def parse_amount(value) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise ValidationError(_("Enter the amount as a decimal in yuan."), field="amount") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValidationError(_("The amount must be zero or more."), field="amount")
-    if amount.as_tuple().exponent < -2:
-        raise ValidationError(_("The amount has at most two decimal places."), field="amount")
-    if amount >= Decimal("1e10"):  # the column holds 12 digits, 2 of them cents
-        raise ValidationError(_("The amount is too large."), field="amount")
-    return amount.quantize(Decimal("0.01"))
+    if isinstance(value, Decimal) and value.is_finite() and not value.is_signed():
+        value = str(value)  # callers in code may pass a Decimal; it must read as an amount too
+    if not isinstance(value, str) or not AMOUNT.match(value):
+        raise ValidationError(
+            _(
+                'Enter the amount as a decimal string in yuan, such as "129.90": digits, at most '
+                "two decimal places, nothing else."
+            ),
+            field="amount",
+        )
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def buyer_account_refusal(user) -> str | None:
+    """§17: the order system may name only buyer accounts as an order's buyer, never a merchant
+    (staff of a shop), platform (reviewers, operations, admin access) or service account (the
+    order system's). None when `user` may be a buyer, else why not."""
+    if roles.shop_ids(user):
+        return _("This is a merchant's account, not a buyer's.")
+    if user.is_staff or user.is_superuser or roles.group_names(user) - {roles.BUYERS}:
+        return _("This is a platform or service account, not a buyer's.")
+    return None
 
 
 @domain_errors
@@ -124,6 +149,10 @@ def order_upsert(
     buyer, new_buyer = User.objects.get_or_create(username=buyer_username)
     if new_buyer:  # a buyer first seen through an order gets the buyer role (§3)
         buyer.groups.add(*Group.objects.filter(name=roles.BUYERS))
+    else:
+        refusal = buyer_account_refusal(buyer)
+        if refusal:
+            raise ValidationError(refusal, field="buyer")
     order = Order.objects.select_for_update().filter(order_no=order_no).first()
     if order is None:
         try:
@@ -167,7 +196,17 @@ def order_settle(*, order_no: str, settlement: str, at, actor=None) -> Order:
         raise NotFound(_("No such order."))
     field = "shipped_at" if settlement == Settlement.SHIPPED else "refunded_at"
     if getattr(order, field) is not None:
-        return order
+        return order  # the same event again: recorded already, nothing changes
+    if order.is_settled:  # §17: settled once; the other kind of event is a contradiction
+        raise Conflict(
+            _("The order has already been %(settlement)s; it cannot also be %(other)s.")
+            % {
+                "settlement": Settlement(
+                    Settlement.REFUNDED if settlement == Settlement.SHIPPED else Settlement.SHIPPED
+                ).label,
+                "other": Settlement(settlement).label,
+            }
+        )
     setattr(order, field, at)
     order.save(update_fields=[field, "updated_at"])
     open_ticket = order.tickets.exclude(state=S.COMPLETED).values_list("pk", flat=True).first()
@@ -715,6 +754,7 @@ def shop_rollout_percentage(*, percentage: Decimal | int, platform: str | None =
 
 
 __all__ = [
+    "buyer_account_refusal",
     "order_settle",
     "order_upsert",
     "policy_draft",

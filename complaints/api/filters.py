@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tickets.api.fields import BooleanFilter
 from tickets.api.filters import IdFilter, InstantRangeFilter
 
 from ..models import OPEN_STATES, Complaint, ComplaintKind, ComplaintState
@@ -15,9 +16,10 @@ class ComplaintFilter(django_filters.FilterSet):
     shop_code = django_filters.CharFilter(field_name="ticket__shop__code")
     ticket = IdFilter(field_name="ticket_id")
     filed = InstantRangeFilter(
-        field_name="filed_at", help_text=_("filed_after / filed_before: ISO 8601 instants.")
+        field_name="filed_at",
+        help_text=_("filed_after / filed_before: RFC 3339 instants with their offset (inclusive)."),
     )
-    overdue = django_filters.BooleanFilter(
+    overdue = BooleanFilter(
         method="filter_overdue", help_text=_("Open and past the review target (48 h).")
     )
 

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tickets.api.fields import AmountOutputField, TextField
+
 from ..models import Compensation, Complaint, Evidence, Liability
 
 
@@ -23,7 +25,7 @@ class LiabilitySerializer(serializers.ModelSerializer):
 
 
 class CompensationSerializer(serializers.ModelSerializer):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    amount = AmountOutputField()
 
     class Meta:
         model = Compensation
@@ -102,6 +104,4 @@ class ComplaintDetailSerializer(ComplaintSerializer):
 
 
 class AppealSerializer(serializers.Serializer):
-    note = serializers.CharField(
-        max_length=4000, help_text=_("Why the decision should be overturned.")
-    )
+    note = TextField(max_length=4000, help_text=_("Why the decision should be overturned."))

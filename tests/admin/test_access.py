@@ -148,9 +148,11 @@ def test_the_admin_reads_in_english_on_request(reviewer_client):
 )
 def test_malformed_admin_requests_never_fail(reviewer_client, ops, path):
     pending()
-    assert reviewer_client.get(path).status_code in (200, 302, 403)
+    # NUL in a query is refused at the door (config/middleware.py), as everywhere.
+    expected = (400,) if "%00" in path else (200, 302, 403)
+    assert reviewer_client.get(path).status_code in expected
     reviewer_client.force_login(ops)
-    assert reviewer_client.get(path).status_code in (200, 302, 403)
+    assert reviewer_client.get(path).status_code in expected
 
 
 def test_the_shop_page_links_its_tickets_and_complaints(ops_client):

@@ -1,24 +1,29 @@
 """The live schema, fuzzed: every endpoint and method of /api/schema/, called through the WSGI
 app with real users' tokens. No 5xx, and every response conforms to the schema (status codes,
-content types, bodies, headers)."""
+content types, bodies, headers). Operation by operation (valid and invalid input), and
+statefully: sequences that follow the links schemathesis infers from the schema (an order's
+number into the urge, the urge's ticket into the reply and the buyer's answer, ...)."""
 
 import datetime as dt
+import zlib
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from tests import factories
 from tickets.models import Shop
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 15  # per operation and mode
+STATEFUL_SCENARIOS = 40  # sequences of up to STATEFUL_STEPS calls
+STATEFUL_STEPS = 8
 
 
 @pytest.fixture
@@ -31,7 +36,7 @@ def world(db, merchant, shop, buyer, order_system):
         factories.replied(plan="exchange_agreed", shop=shop, buyer=buyer),
         factories.replied(plan="cannot_ship", shop=shop, buyer=buyer),
     ]
-    factories.OrderFactory(shop=shop, buyer=buyer)
+    unurged = factories.OrderFactory(shop=shop, buyer=buyer)
     users = {"merchant": merchant, "buyer": buyer, "order_system": order_system}
     tokens = {name: Token.objects.get_or_create(user=u)[0].key for name, u in users.items()}
     return {
@@ -40,6 +45,11 @@ def world(db, merchant, shop, buyer, order_system):
         "complaint_ids": [c.pk for t in tickets for c in t.complaints.all()],
         "order_nos": [t.order.order_no for t in tickets],
         "shop_ids": [shop.pk],
+        "shop_code": shop.code,
+        "buyer_name": buyer.username,
+        "unurged_order_no": unurged.order_no,
+        "ship_by": (timezone.localdate() + dt.timedelta(days=3)).isoformat(),
+        "paid_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
     }
 
 
@@ -155,3 +165,80 @@ def test_malformed_input_never_gives_a_server_error(api_schema, world):
         except Exception as error:
             failures.append(f"{operation.label}: {error}")
     assert not failures, "\n\n".join(failures)
+
+
+def _aim_bodies(case, world):
+    """Half the order bodies name the real shop and buyer, half the urges an order that can be
+    urged, half the replies a real reason, so that sequences get past the first refusal and
+    reach deeper states."""
+    body = case.body if isinstance(case.body, dict) else None
+    if body is None:
+        return
+    pick = zlib.crc32(repr(sorted(body.items(), key=str)).encode()) % 2
+    if case.operation.path == "/api/v1/orders/{order_no}/" and pick:
+        body.update(shop=world["shop_code"], buyer=world["buyer_name"], paid_at=world["paid_at"])
+    if case.operation.path == "/api/v1/tickets/{id}/reply/" and pick:
+        body.update(plan="ship_later", reason="stock_shortage", ship_by=world["ship_by"])
+    if case.operation.path == "/api/v1/tickets/" and pick:
+        body["order_no"] = world["unurged_order_no"]
+
+
+def test_stateful_sequences_conform_and_never_give_a_server_error(api_schema, world):
+    """Every step of every sequence: no 5xx, and the answer conforms to the schema (all of
+    schemathesis's checks but two, see below)."""
+    succeeded, reached = set(), set()
+
+    class Sequences(api_schema.as_state_machine()):
+        # Each sequence starts from the same rows (a savepoint rolled back at its end): what
+        # one sequence did must not change what the next one meets, or Hypothesis could not
+        # replay and shrink a failing sequence.
+        def setup(self):
+            self.savepoint = transaction.atomic()
+            self.savepoint.__enter__()
+
+        def teardown(self):
+            transaction.set_rollback(True)
+            self.savepoint.__exit__(None, None, None)
+
+        def before_call(self, case):
+            _aim_at_real_rows(case, world)
+            _aim_bodies(case, world)
+            # On the case itself, so that the auth checks' probes can take it away again.
+            token = world["tokens"][_actor(case)]
+            case.headers = {**(case.headers or {}), "Authorization": f"Token {token}"}
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            if response.status_code < 300:
+                succeeded.add(case.operation.label)
+            if "{id}" in case.operation.path and response.status_code != 404:
+                reached.add(case.operation.label)
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response,
+                # Business rules refuse some schema-valid input with a documented 400. The
+                # schema offers two schemes (token, session cookie); within a sequence the
+                # auth probe keeps one while faking the other and reads the 200 as "auth
+                # ignored". No credentials are a 401 everywhere: test_scoping.py.
+                excluded_checks=[positive_data_acceptance, ignored_auth],
+                transport_kwargs=kwargs,
+            )
+
+    Sequences.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    print(sorted(succeeded), sorted(reached))
+    # Not vacuous: tickets read by id, and actions on tickets that exist (from a link or aimed
+    # at) answered on their merits rather than as 404s. (Which writes succeed depends on what
+    # the generator draws from earlier answers, so it is not asserted one by one.)
+    assert "GET /api/v1/tickets/{id}/" in succeeded, succeeded
+    actions = {"reply/", "buyer-response/", "second-handling/"}
+    assert {label for label in reached if label.endswith(tuple(actions))}, reached

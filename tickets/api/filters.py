@@ -1,17 +1,22 @@
 """List filters (django-filter): state, shop, created range, overdue, and a few more."""
 
 import datetime as dt
+import re
 
 import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 
 from ..models import BuyerMessage, MessageKind, Plan, Ticket, TicketState
+from .fields import BooleanFilter, InstantRangeFormField
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(django_filters.NumberFilter):
     """A row id: a positive integer that fits the database's bigint (else 400, never a 500)."""
 
@@ -24,8 +29,11 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class InstantRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
-    """`<name>_after` / `<name>_before` as ISO 8601 instants, compared in UTC: any offset
-    Python accepts (up to ±23:59) is fine here, while PostgreSQL refuses those past ±15:59."""
+    """`<name>_after` / `<name>_before` as RFC 3339 instants with their offset (a date alone or a
+    time without an offset is a 400), compared in UTC: any offset Python accepts (up to ±23:59)
+    is fine here, while PostgreSQL refuses those past ±15:59."""
+
+    field_class = InstantRangeFormField
 
     def filter(self, qs, value):
         if value:
@@ -44,9 +52,12 @@ class TicketFilter(django_filters.FilterSet):
     reply_plan = django_filters.ChoiceFilter(choices=Plan.choices)
     created = InstantRangeFilter(
         field_name="created_at",
-        help_text=_("created_after / created_before: ISO 8601 instants (inclusive)."),
+        help_text=_(
+            "created_after / created_before: RFC 3339 instants with their offset, such as "
+            "2026-05-08T00:00:00+08:00 (inclusive)."
+        ),
     )
-    overdue = django_filters.BooleanFilter(
+    overdue = BooleanFilter(
         method="filter_overdue",
         help_text=_("true: the current state's deadline has passed; false: it has not or none."),
     )
@@ -71,3 +82,42 @@ class BuyerMessageFilter(django_filters.FilterSet):
     class Meta:
         model = BuyerMessage
         fields = ["ticket", "kind", "created"]
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's `ordering`, except that a field the endpoint does not sort by is a 400 naming the
+    choices (DRF would silently ignore it and sort by the default)."""
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if not raw:
+            return self.get_default_ordering(view)
+        terms = [term.strip() for term in raw.split(",")]
+        valid = self.remove_invalid_fields(queryset, terms, view, request)
+        if len(valid) != len(terms):
+            choices = [name for name, _label in self.get_valid_fields(queryset, view, {})]
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        _("Order by one of: %(fields)s (prefix - for descending).")
+                        % {"fields": ", ".join(choices)}
+                    ]
+                }
+            )
+        return valid
+
+    def get_schema_operation_parameters(self, view):
+        fields = [name for name, _label in self.get_valid_fields(None, view, {})]
+        one = "-?(" + "|".join(re.escape(name) for name in fields) + ")"
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": str(
+                    _("Sort by %(fields)s; prefix - for descending; several, comma-separated.")
+                    % {"fields": ", ".join(fields)}
+                ),
+                "schema": {"type": "string", "pattern": f"^{one}(,{one})*$"},
+            }
+        ]

@@ -5,7 +5,6 @@ import datetime as dt
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -22,8 +21,16 @@ from ..models import (
     Shop,
     TicketState,
 )
-from ..selectors import ticket_timeline
+from ..selectors import ActorRole, buyer_timeline, ticket_timeline
 from ..services import second_handling_open, second_handling_refusal
+from .fields import (
+    AmountField,
+    AmountOutputField,
+    BooleanField,
+    DateField,
+    InstantField,
+    TextField,
+)
 
 
 class OptionalChoiceField(serializers.ChoiceField):
@@ -52,30 +59,38 @@ def plausible_instant(value):
 
 class OrderUpsertSerializer(serializers.Serializer):
     shop = serializers.SlugField(max_length=64, help_text=_("The shop's code."))
-    buyer = serializers.CharField(max_length=150, help_text=_("The buyer's username."))
-    amount = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        min_value=0,
-        coerce_to_string=True,
-        help_text=_('Paid amount in yuan, as a decimal string such as "129.90".'),
+    buyer = TextField(
+        max_length=150,
+        help_text=_(
+            "The buyer's username: a buyer account, or a new username (a buyer account is made). "
+            "A merchant, platform or service account is refused."
+        ),
     )
-    is_fresh = serializers.BooleanField(
+    amount = AmountField(
+        help_text=_(
+            'Paid amount in yuan, as a decimal string such as "129.90": ASCII digits, at most '
+            "two decimal places (no sign, exponent, separator or full-width digit)."
+        ),
+    )
+    is_fresh = BooleanField(
         default=False, help_text=_("Fresh category (生鲜): a 15-day ship-later cap.")
     )
-    paid_at = serializers.DateTimeField(
+    paid_at = InstantField(
         required=False,
         allow_null=True,
         default=None,
         validators=[plausible_instant],
-        help_text=_("When the buyer paid."),
+        help_text=_(
+            "When the buyer paid: an RFC 3339 instant with its offset or Z "
+            "(2026-05-08T09:30:00+08:00); a date alone or a time without an offset is refused."
+        ),
     )
 
 
 class OrderSerializer(serializers.ModelSerializer):
     shop = serializers.SlugRelatedField(slug_field="code", read_only=True)
     buyer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    amount = AmountOutputField()
 
     class Meta:
         model = Order
@@ -95,13 +110,22 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class OrderEventSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=Settlement.choices)
-    at = serializers.DateTimeField(
+    type = serializers.ChoiceField(
+        choices=Settlement.choices,
+        help_text=_(
+            "An order is settled once: the other type after one was recorded is a 409 conflict; "
+            "the same type again changes nothing."
+        ),
+    )
+    at = InstantField(
         required=False,
         allow_null=True,
         default=None,
         validators=[plausible_instant],
-        help_text=_("When it shipped or was refunded; now when omitted."),
+        help_text=_(
+            "When it shipped or was refunded (an RFC 3339 instant with its offset); now when "
+            "omitted."
+        ),
     )
 
 
@@ -140,12 +164,12 @@ class BuyerMessageSerializer(serializers.ModelSerializer):
 
 
 class MetricsQuerySerializer(serializers.Serializer):
-    since = serializers.DateTimeField(
+    since = InstantField(
         required=False,
         validators=[plausible_instant],
         help_text=_("Start of the window (default: 30 days ago)."),
     )
-    until = serializers.DateTimeField(
+    until = InstantField(
         required=False,
         validators=[plausible_instant],
         help_text=_("End of the window (default: now). At most 366 days after since."),
@@ -189,7 +213,7 @@ class ShopMetricsSerializer(serializers.Serializer):
 
 
 class UrgeSerializer(serializers.Serializer):
-    order_no = serializers.CharField(max_length=64, help_text=_("The buyer's own order."))
+    order_no = TextField(max_length=64, help_text=_("The buyer's own order."))
 
 
 class ReplySerializer(serializers.Serializer):
@@ -197,7 +221,7 @@ class ReplySerializer(serializers.Serializer):
     reason = serializers.SlugField(
         max_length=64, help_text=_("A code from GET /api/v1/reasons/ that allows the plan.")
     )
-    ship_by = serializers.DateField(
+    ship_by = DateField(
         required=False,
         allow_null=True,
         default=None,
@@ -206,23 +230,29 @@ class ReplySerializer(serializers.Serializer):
             "orders), Asia/Shanghai. Not for cannot_ship."
         ),
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    note = TextField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text=_("Internal: for the shop's staff and the platform, never shown to the buyer."),
+    )
 
 
 class BuyerResponseSerializer(serializers.Serializer):
-    accept = serializers.BooleanField(
+    accept = BooleanField(
         help_text=_("true accepts the ship-later plan; false rejects it (a complaint is filed).")
     )
 
 
 class SecondHandlingSerializer(serializers.Serializer):
     plan = serializers.ChoiceField(choices=SecondPlan.choices)
-    note = serializers.CharField(
+    note = TextField(
         required=False,
         allow_blank=True,
         default="",
         max_length=2000,
-        help_text=_("Required for buyer_fault."),
+        help_text=_("Required for buyer_fault. Internal: never shown to the buyer."),
     )
     evidence = serializers.ListField(
         child=serializers.FileField(),
@@ -293,7 +323,7 @@ class TicketSerializer(serializers.Serializer):
 
 class TicketOrderSerializer(serializers.Serializer):
     order_no = serializers.CharField(**RO)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True, **RO)
+    amount = AmountOutputField(**RO)
     is_fresh = serializers.BooleanField(**RO)
     paid_at = serializers.DateTimeField(**RO_NULL)
     shipped_at = serializers.DateTimeField(**RO_NULL)
@@ -365,10 +395,106 @@ class TicketDetailSerializer(TicketSerializer):
             actions.append("buyer_response")
         return actions
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_second_handling_unavailable(self, ticket) -> str | None:
         user = self.context["request"].user
         if not roles.is_merchant_of(user, ticket.shop_id):
             return None
         refusal = second_handling_refusal(ticket)
         return str(refusal[1]) if refusal else None
+
+
+# -- the buyer's projection of a ticket (§17) -------------------------------------------------
+# Declared field by field, not derived from the staff's shapes, so that a field added there is
+# never shown to buyers by accident: states, times, the plan, the reason's buyer text, the
+# ship-by date, deadlines, their own response; the actor of each step as a role. No username
+# but their own, no note, no evidence, no liability.
+
+ACTOR_LABELS = {
+    ActorRole.BUYER: _("Buyer"),
+    ActorRole.MERCHANT: _("Merchant"),
+    ActorRole.PLATFORM: _("Platform"),
+    ActorRole.SYSTEM: _("System"),
+}
+
+
+class BuyerReasonSerializer(serializers.Serializer):
+    code = serializers.SlugField(**RO)
+    buyer_text = serializers.CharField(**RO)
+
+
+class BuyerComplaintSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ComplaintKind.choices, **RO)
+    state = serializers.ChoiceField(choices=ComplaintState.choices, **RO)
+    filed_at = serializers.DateTimeField(**RO)
+
+
+class BuyerTimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField(**RO)
+    subject = serializers.ChoiceField(choices=["ticket", "complaint"], **RO)
+    transition = serializers.CharField(**RO)
+    source_state = serializers.CharField(**RO_NULL)
+    state = serializers.CharField(**RO)
+    actor_role = serializers.ChoiceField(choices=list(ACTOR_LABELS), **RO)
+    actor = serializers.SerializerMethodField(
+        help_text=_("Who acted, in the caller's language: buyer, merchant, platform, system.")
+    )
+    payload = serializers.DictField(
+        help_text=_("plan, reason, ship_by, accept, settlement, at, kind, order_no: as recorded."),
+        **RO,
+    )
+
+    def get_actor(self, entry) -> str:
+        return str(ACTOR_LABELS[entry.actor_role])
+
+
+class BuyerTicketDetailSerializer(serializers.Serializer):
+    """A ticket as its buyer sees it (GET /tickets/{id}/ by the buyer)."""
+
+    id = serializers.IntegerField(**RO)
+    order_no = serializers.CharField(source="order.order_no", **RO)
+    shop = serializers.CharField(source="shop.code", help_text=_("The shop's code."), **RO)
+    shop_id = serializers.IntegerField(**RO)
+    shop_name = serializers.CharField(source="shop.name", **RO)
+    buyer = serializers.CharField(source="buyer.username", help_text=_("The caller."), **RO)
+    state = serializers.ChoiceField(choices=TicketState.choices, **RO)
+    state_display = serializers.CharField(source="get_state_display", **RO)
+    created_at = serializers.DateTimeField(**RO)
+    reply_due_at = serializers.DateTimeField(**RO)
+    reply_plan = OptionalChoiceField(choices=Plan.choices)
+    reply_reason = BuyerReasonSerializer(read_only=True, allow_null=True)
+    replied_at = serializers.DateTimeField(**RO_NULL)
+    ship_by = serializers.DateField(**RO_NULL)
+    ship_deadline = serializers.DateTimeField(**RO_NULL)
+    buyer_due_at = serializers.DateTimeField(**RO_NULL)
+    buyer_accepted = serializers.BooleanField(**RO_NULL)
+    buyer_responded_at = serializers.DateTimeField(**RO_NULL)
+    second_handling_plan = OptionalChoiceField(choices=SecondPlan.choices)
+    second_handled_at = serializers.DateTimeField(**RO_NULL)
+    settlement = OptionalChoiceField(choices=Settlement.choices)
+    settled_at = serializers.DateTimeField(**RO_NULL)
+    completed_at = serializers.DateTimeField(**RO_NULL)
+    deadline = serializers.DateTimeField(source="current_deadline", **RO_NULL)
+    is_overdue = serializers.SerializerMethodField()
+    order = TicketOrderSerializer(read_only=True)
+    complaints = BuyerComplaintSerializer(many=True, read_only=True)
+    timeline = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField(
+        help_text=_("What the caller may do on this ticket now.")
+    )
+
+    def get_is_overdue(self, ticket) -> bool:
+        return ticket.is_overdue(self.context.get("now") or timezone.now())
+
+    @extend_schema_field(BuyerTimelineEntrySerializer(many=True))
+    def get_timeline(self, ticket):
+        return BuyerTimelineEntrySerializer(buyer_timeline(ticket), many=True).data
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=["buyer_response"]))
+    )
+    def get_actions(self, ticket) -> list[str]:
+        now = self.context.get("now") or timezone.now()
+        user = self.context["request"].user
+        may_answer = ticket.buyer_id == user.pk and ticket.buyer_answer_open(now)
+        return ["buyer_response"] if may_answer else []
