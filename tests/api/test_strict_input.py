@@ -32,9 +32,9 @@ def test_page_sizes_from_1_to_200_are_used(as_reviewer, page_size):
     assert len(response.json()["results"]) == min(3, int(page_size))
 
 
-@pytest.mark.parametrize("page", ["abc", "0", "-1", "1.0", "１"])
-def test_a_malformed_page_is_a_400_and_a_page_past_the_end_a_404(as_reviewer, page):
-    response = as_reviewer.get("/api/v1/tickets/", {"page": page})
+@pytest.mark.parametrize("number", ["abc", "0", "-1", "1.0", "１"])
+def test_a_malformed_page_is_a_400_and_a_page_past_the_end_a_404(as_reviewer, number):
+    response = as_reviewer.get("/api/v1/tickets/", {"page": number})
     assert response.status_code == 400 and list(response.json()) == ["page"]
     assert as_reviewer.get("/api/v1/tickets/", {"page": "99"}).status_code == 404
     assert as_reviewer.get("/api/v1/tickets/", {"page": "1"}).status_code == 200
