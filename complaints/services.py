@@ -115,7 +115,7 @@ def _lock(complaint_id) -> Complaint:
     try:
         return (
             Complaint.objects.select_for_update(of=("self",))
-            .select_related("ticket", "assignee")
+            .select_related("ticket__policy", "assignee")
             .get(pk=complaint_id)
         )
     except (Complaint.DoesNotExist, ValueError, TypeError):
@@ -304,7 +304,9 @@ def complaint_appeal(*, complaint_id, actor, note, at=None) -> Complaint:
             % {"at": timezone.localtime(complaint.appeal_due_at).strftime("%Y-%m-%d %H:%M")}
         )
     with audited(complaint, actor=actor, payload={"note": note}, at=at):
-        complaint.appeal(by=actor, note=note, at=at)
+        complaint.appeal(
+            by=actor, note=note, at=at, review_target=complaint.ticket.policy.appeal_review_target
+        )
     complaint.save()
     return complaint
 

@@ -195,7 +195,10 @@ def test_deadlines_come_from_each_tickets_policy(seeded):
             assert t.completed_at and t.settled_at and t.settlement, t.pk
         assert t.first_action_at is None or t.first_action_at >= t.created_at
     for c in Complaint.objects.select_related("ticket__policy"):
-        assert c.review_due_at == c.filed_at + c.ticket.policy.review_target, c.pk
+        if c.appealed_at:  # the appeal waits on its own target (§18)
+            assert c.review_due_at == c.appealed_at + c.ticket.policy.appeal_review_target, c.pk
+        else:
+            assert c.review_due_at == c.filed_at + c.ticket.policy.review_target, c.pk
         if c.appeal_due_at:
             assert c.appeal_due_at == c.decided_at + c.ticket.policy.appeal_window, c.pk
 

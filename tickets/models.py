@@ -85,6 +85,10 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_non_negative")
         ]
+        # §18: any part of an order number is found through the trigram index
+        # `order_no_trgm_idx` on PostgreSQL, made by migration 0007 only there (not declared
+        # here, so that SQLite, which rebuilds tables with their declared indexes, never sees
+        # a GIN index).
 
     def __str__(self):
         return self.order_no
@@ -120,6 +124,10 @@ class Policy(models.Model):
     )
     review_target = models.DurationField(_("review target"), default=dt.timedelta(hours=48))
     appeal_window = models.DurationField(_("appeal window"), default=dt.timedelta(days=30))
+    # §18: an appeal waits for a reviewer like a complaint, with its own target from the appeal.
+    appeal_review_target = models.DurationField(
+        _("appeal review target"), default=dt.timedelta(hours=48)
+    )
     late_rate = models.DecimalField(
         _("late-shipment compensation rate"),
         max_digits=5,
@@ -189,6 +197,11 @@ class Policy(models.Model):
             models.CheckConstraint(
                 condition=~Q(payout=Payout.TMALL_POINTS) | Q(points_per_yuan__gte=1),
                 name="policy_points_payout_has_rate",
+            ),
+            models.CheckConstraint(
+                condition=Q(appeal_review_target__gt=dt.timedelta(0)),
+                name="policy_appeal_review_target_positive",
+                violation_error_message=_("The appeal review target must be longer than zero."),
             ),
         ]
 

@@ -518,6 +518,7 @@ POLICY_NUMBERS = (
     "fresh_ship_later_cap_days",
     "review_target",
     "appeal_window",
+    "appeal_review_target",
     "late_rate",
     "late_min",
     "late_max",

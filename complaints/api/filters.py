@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.api.filters import IdFilter, InstantRangeFilter
 
-from ..models import OPEN_STATES, Complaint, ComplaintKind, ComplaintState
+from ..models import REVIEW_STATES, Complaint, ComplaintKind, ComplaintState
 
 
 class ComplaintFilter(django_filters.FilterSet):
@@ -18,7 +18,10 @@ class ComplaintFilter(django_filters.FilterSet):
         field_name="filed_at", help_text=_("filed_after / filed_before: ISO 8601 instants.")
     )
     overdue = django_filters.BooleanFilter(
-        method="filter_overdue", help_text=_("Open and past the review target (48 h).")
+        method="filter_overdue",
+        help_text=_(
+            "Waiting for a reviewer (a complaint, or an appeal) and past its review target."
+        ),
     )
 
     class Meta:
@@ -26,5 +29,5 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = ["state", "kind", "shop", "shop_code", "ticket", "filed", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        past = Q(state__in=OPEN_STATES, review_due_at__lte=timezone.now())
+        past = Q(state__in=REVIEW_STATES, review_due_at__lte=timezone.now())
         return queryset.filter(past) if value else queryset.exclude(past)

@@ -59,3 +59,25 @@ def seeded(transactional_db):
         seed = getattr(module, "seed", None) or module.grant
         with connection.schema_editor(atomic=False) as editor:
             seed(state_apps, editor)
+
+
+@pytest.fixture(scope="session")
+def compiled_messages():
+    """Chinese pages need the compiled catalogue (`make messages`); compile it if stale."""
+    import gettext
+    import shutil
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.utils import translation
+
+    po = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        if shutil.which("msgfmt") is None:
+            pytest.skip("msgfmt is not installed (apt-get install gettext)")
+        call_command("compilemessages", locale=["zh_Hans"], verbosity=0, ignore_patterns=[".venv"])
+        # Forget the catalogues read before, Django's and Python's own (cached by file).
+        gettext._translations.clear()
+        translation.trans_real._translations = {}

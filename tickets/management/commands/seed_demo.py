@@ -550,7 +550,12 @@ class History:
                 log_at=at,
                 actor=merchant,
                 payload={"note": note},
-                args={"by": merchant, "note": note, "at": at},
+                args={
+                    "by": merchant,
+                    "note": note,
+                    "at": at,
+                    "review_target": ticket.policy.appeal_review_target,
+                },
             )
         else:  # grant_appeal / deny_appeal
             note = "申诉材料成立，撤销判责。" if step == "grant_appeal" else "申诉理由不成立。"
