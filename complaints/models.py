@@ -183,6 +183,63 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         self._decide_appeal(by, note, at)
 
 
+class Decision(models.TextChoices):
+    """The reviewer's decisions that take a note (§7)."""
+
+    UPHOLD = "uphold", _("Uphold")
+    DISMISS = "dismiss", _("Dismiss")
+    GRANT_APPEAL = "grant_appeal", _("Grant the appeal")
+    DENY_APPEAL = "deny_appeal", _("Deny the appeal")
+
+
+class DecisionTemplateQuerySet(models.QuerySet):
+    def for_complaint(self, complaint, decisions=None):
+        """The active templates of the complaint's kind (or of every kind), for the decisions
+        given (or any), in the order operations set."""
+        templates = self.filter(is_active=True, kind__in=[complaint.kind, ""])
+        if decisions is not None:
+            templates = templates.filter(decision__in=[*decisions, ""])
+        return templates.order_by("position", "title", "id")
+
+
+class DecisionTemplate(models.Model):
+    """决定模板 (§18): a canned decision note, kept by operations per complaint kind (and per
+    decision, or for any); a reviewer inserts one into the decision note and edits it."""
+
+    kind = models.CharField(
+        _("kind"),
+        max_length=32,
+        choices=ComplaintKind.choices,
+        blank=True,
+        help_text=_("Empty: offered for every kind."),
+    )
+    decision = models.CharField(
+        _("decision"),
+        max_length=16,
+        choices=Decision.choices,
+        blank=True,
+        help_text=_("Empty: offered for any decision."),
+    )
+    title = models.CharField(_("title"), max_length=80)
+    text = models.TextField(_("text"), max_length=4000)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = DecisionTemplateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("decision template")
+        verbose_name_plural = _("decision templates")
+        ordering = ["kind", "position", "title", "id"]
+
+    def __str__(self):
+        return self.title
+
+
 # Evidence never sits under a public URL: served only by a view that checks the viewer.
 class EvidenceStorage(FileSystemStorage):
     """Files under PRIVATE_MEDIA_ROOT/evidence, read from the settings at each use (not frozen

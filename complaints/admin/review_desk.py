@@ -1,10 +1,12 @@
-"""The complaint queue and the complaint page (§7, §11): claim and release in bulk, take the
-next case, and the review panel with every fact a reviewer needs and the decisions open now."""
+"""The complaint queue and the complaint page (§7, §11, §18): claim and release in bulk, take
+the next case, leads' assignments, and the review panel with every fact a reviewer needs, the
+evidence beside the decision, the canned notes and the decisions open now."""
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -25,14 +27,18 @@ from ..models import (
     Complaint,
     ComplaintKind,
     ComplaintState,
+    DecisionTemplate,
     Evidence,
     Liability,
 )
+from ..selectors import reviewers_with_load
 from .decisions import (
+    DECISIONS_WITH_NOTE,
     SESSION_NOTE,
-    DecisionForm,
+    SESSION_NOTE_ERROR,
     available_decisions,
     decide,
+    decision_label,
     run_decision,
     success_text,
 )
@@ -74,7 +80,7 @@ class ComplaintAdmin(admin.ModelAdmin):
     ordering = ("review_due_at", "id")
     list_per_page = 50
     show_full_result_count = False
-    actions = ("claim_selected", "release_selected")
+    actions = ("claim_selected", "release_selected", "take_back_selected")
     change_list_template = "admin/complaints/complaint/change_list.html"
     change_form_template = "admin/complaints/complaint/change_form.html"
 
@@ -91,6 +97,10 @@ class ComplaintAdmin(admin.ModelAdmin):
     def has_review_permission(self, request):
         user = request.user
         return user.has_perm("complaints.change_complaint") and roles.is_reviewer(user)
+
+    def has_lead_permission(self, request):
+        """Lead reviewers (§18) assign complaints and take them back."""
+        return self.has_review_permission(request) and roles.is_review_lead(request.user)
 
     # -- the queue ------------------------------------------------------------------------
     def get_search_results(self, request, queryset, search_term):
@@ -153,7 +163,12 @@ class ComplaintAdmin(admin.ModelAdmin):
         done, refused = 0, []
         for complaint_id in queryset.order_by("filed_at", "id").values_list("pk", flat=True):
             try:
-                run_decision(decision, complaint_id=complaint_id, reviewer=request.user, note="")
+                if decision == "take_back":
+                    services.complaint_take_back(complaint_id=complaint_id, lead=request.user)
+                else:
+                    run_decision(
+                        decision, complaint_id=complaint_id, reviewer=request.user, note=""
+                    )
             except DomainError as error:
                 refused.append(f"#{complaint_id}: {error.message}")
             else:
@@ -162,6 +177,7 @@ class ComplaintAdmin(admin.ModelAdmin):
             text = {
                 "claim": _("Claimed %(n)d complaint(s); they are yours until decided or released."),
                 "release": _("Released %(n)d complaint(s) to the queue."),
+                "take_back": _("Took %(n)d complaint(s) back to the queue."),
             }[decision]
             self.message_user(request, text % {"n": done}, messages.SUCCESS)
         for line in refused:
@@ -175,6 +191,13 @@ class ComplaintAdmin(admin.ModelAdmin):
     def release_selected(self, request, queryset):
         self._loop(request, queryset, "release")
 
+    @admin.action(
+        permissions=["lead"],
+        description=gettext_lazy("Take selected complaints back from their reviewers"),
+    )
+    def take_back_selected(self, request, queryset):
+        self._loop(request, queryset, "take_back")
+
     # -- extra views: take the next case, decide ----------------------------------------
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -185,6 +208,11 @@ class ComplaintAdmin(admin.ModelAdmin):
                 "<int:object_id>/decide/",
                 wrap(self.decide_view),
                 name="complaints_complaint_decide",
+            ),
+            path(
+                "<int:object_id>/assign/",
+                wrap(self.assign_view),
+                name="complaints_complaint_assign",
             ),
             *super().get_urls(),
         ]
@@ -240,6 +268,39 @@ class ComplaintAdmin(admin.ModelAdmin):
 
     def decide_view(self, request, object_id):
         return decide(self, request, object_id)
+
+    def assign_view(self, request, object_id):
+        """A lead assigns the complaint to a reviewer (`action=assign`, `reviewer`) or takes
+        it back (`action=take_back`), through the services. Anyone else: 403."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        complaint = get_object_or_404(Complaint.objects.only("pk"), pk=as_id(object_id))
+        if not self.has_lead_permission(request):
+            raise PermissionDenied(_("Only lead reviewers assign complaints and take them back."))
+        change_url = reverse("admin:complaints_complaint_change", args=[complaint.pk])
+        action = request.POST.get("action")
+        try:
+            if action == "assign":
+                reviewer_id = as_id(request.POST.get("reviewer", ""))
+                reviewer = reviewers_with_load().filter(pk=reviewer_id).first()
+                services.complaint_assign(
+                    complaint_id=complaint.pk, lead=request.user, reviewer=reviewer
+                )
+                text = _("Complaint #%(id)s assigned to %(name)s.") % {
+                    "id": complaint.pk,
+                    "name": reviewer.get_username(),
+                }
+            elif action == "take_back":
+                services.complaint_take_back(complaint_id=complaint.pk, lead=request.user)
+                text = _("Complaint #%(id)s is back in the queue.") % {"id": complaint.pk}
+            else:
+                self.message_user(request, _("Assign or take back."), messages.ERROR)
+                return HttpResponseRedirect(change_url)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        self.message_user(request, text, messages.SUCCESS)
+        return HttpResponseRedirect(change_url)
 
     # -- the complaint page ---------------------------------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -308,7 +369,8 @@ def _queue_time_text(complaint, now):
 
 def review_context(request, complaint: Complaint, model_admin) -> dict:
     """Everything the complaint page shows: the case, the ticket's facts and timeline, what
-    the buyer was told, the evidence, what upholding would cost, and the decisions open now."""
+    the buyer was told, the evidence, what upholding would cost, the decisions open now (in
+    the words of the complaint's kind), the canned notes for them, and a lead's assignment."""
     now = timezone.now()
     ticket = complaint.ticket
     policy = ticket.policy
@@ -329,9 +391,13 @@ def review_context(request, complaint: Complaint, model_admin) -> dict:
     other_complaints = list(
         Complaint.objects.filter(ticket=ticket).exclude(pk=complaint.pk).order_by("filed_at")
     )
-    form = DecisionForm(initial={"note": request.session.pop(SESSION_NOTE % complaint.pk, "")})
     decisions = available_decisions(complaint, request.user)
+    with_note = [d for d in decisions if d in DECISIONS_WITH_NOTE]
+    templates = (
+        list(DecisionTemplate.objects.for_complaint(complaint, with_note)) if with_note else []
+    )
     held_by_other = complaint.state == C.IN_REVIEW and complaint.assignee_id != request.user.pk
+    is_lead = model_admin.has_lead_permission(request)
     return {
         "title": _("Review complaint #%(id)s") % {"id": complaint.pk},
         "complaint": complaint,
@@ -339,21 +405,32 @@ def review_context(request, complaint: Complaint, model_admin) -> dict:
         "now": now,
         "age": age_text(complaint.filed_at, now),
         "past_target": complaint.is_past_review_target(now),
+        "time_left": time_left(complaint.review_due_at, now)
+        if complaint.state in REVIEW_STATES
+        else None,
         "terms": terms,
         "late_rate_percent": f"{float(policy.late_rate) * 100:g}%",
         "preview_points": preview_points,
         "compensated_before": preview_points == 0,
         "liability": liability,
         "evidence": evidence,
+        "images": [e for e in evidence if e["url"] and e["item"].is_image],
         "evidence_view_missing": any(e["url"] is None for e in evidence),
         "timeline": timeline,
         "buyer_messages": list(ticket.messages.order_by("created_at", "id")),
         "other_complaints": other_complaints,
-        "decision_form": form,
+        "note": request.session.pop(SESSION_NOTE % complaint.pk, ""),
+        "note_error": request.session.pop(SESSION_NOTE_ERROR % complaint.pk, ""),
+        "note_needed": bool(with_note),
         "decisions": decisions,
-        "decision_labels": dict(DecisionForm.base_fields["decision"].choices),
+        "decision_buttons": [(d, decision_label(d, complaint.kind)) for d in decisions],
+        "templates": templates,
         "held_by_other": held_by_other,
         "can_review": model_admin.has_review_permission(request),
+        "is_lead": is_lead,
+        "reviewers": list(reviewers_with_load())
+        if is_lead and complaint.state in OPEN_STATES
+        else [],
         "appeal_window_open": complaint.appeal_window_open(now),
         "ticket_url": reverse("admin:tickets_ticket_change", args=[ticket.pk]),
         "order_url": reverse("admin:tickets_order_change", args=[ticket.order_id]),

@@ -23,6 +23,18 @@ def other_reviewer(other_reviewer):
 
 
 @pytest.fixture
+def lead(db):
+    """A lead reviewer (§18): in `review_leads` only; leads are reviewers too."""
+    return staff(factories.UserFactory(username="lead-a", groups=["review_leads"]))
+
+
+@pytest.fixture
+def lead_client(client, lead):
+    client.force_login(lead)
+    return client
+
+
+@pytest.fixture
 def ops(db):
     return staff(factories.UserFactory(username="ops-a", groups=["operations"]))
 
@@ -54,9 +66,14 @@ def seeded(transactional_db):
 
     # the historical models, as the migrations themselves see them
     state_apps = MigrationLoader(connection).project_state().apps
-    for name in ("0002_seed_reasons_policies_roles", "0004_admin_role_permissions"):
-        module = importlib.import_module(f"tickets.migrations.{name}")
-        seed = getattr(module, "seed", None) or module.grant
+    for name in (
+        "tickets.migrations.0002_seed_reasons_policies_roles",
+        "tickets.migrations.0004_admin_role_permissions",
+        "tickets.migrations.0011_review_leads_group",
+        "complaints.migrations.0004_decision_templates",
+    ):
+        module = importlib.import_module(name)
+        seed = getattr(module, "seed", None) or getattr(module, "grant", None) or module.create
         with connection.schema_editor(atomic=False) as editor:
             seed(state_apps, editor)
 
