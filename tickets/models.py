@@ -47,10 +47,15 @@ class ShopMembership(models.Model):
     """A merchant staff member of a shop; one user may staff several shops."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
     )
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
-    created_at = models.DateTimeField(default=timezone.now)
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("shop")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("shop membership")
@@ -252,7 +257,8 @@ class ReplyReason(models.Model):
     allows_cannot_ship = models.BooleanField(_("allows cannot ship"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # "sort position", not "order": in Chinese the word for an order (订单) is another word.
+    sort_order = models.PositiveSmallIntegerField(_("sort position"), default=0)
 
     objects = ReplyReasonQuerySet.as_manager()
 

@@ -9,6 +9,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import factories
 from tickets.models import Platform, RolloutSchedule
 
 from .helpers import pending
@@ -70,3 +71,36 @@ def test_a_typed_instant_is_read_in_the_same_format(ops_client):
     assert response.status_code == 302, response.content.decode()[:2000]
     schedule = RolloutSchedule.objects.get()
     assert timezone.localtime(schedule.starts_at).strftime("%Y-%m-%d %H:%M") == "2099-01-02 09:30"
+
+
+# -- 2: the shop page's inline headers in the Chinese admin -------------------------------
+
+
+def test_the_shop_page_inline_headers_are_translated(ops_client, compiled_messages):
+    shop = factories.merchant().shops.get()
+    html = chinese(ops_client).get(reverse("admin:tickets_shop_change", args=[shop.pk]))
+    html = html.content.decode()
+    headers = re.findall(r'<th class="column-(\w+)[^"]*"[^>]*>\s*([^<]+?)\s*<', html)
+    assert dict(headers) == {"user": "用户", "created_at": "创建时间"}
+
+
+# -- 3: the reasons catalogue's sort and use columns ----------------------------------------
+
+
+def test_the_reasons_catalogue_says_sort_position_and_in_use(ops_client, compiled_messages):
+    html = chinese(ops_client).get(reverse("admin:tickets_replyreason_changelist"))
+    html = html.content.decode()
+    columns = dict(
+        re.findall(
+            r'<th scope="col" class="[^"]*column-(\w+)[^"]*">.*?<a [^>]*>([^<]+)</a>', html, re.S
+        )
+    )
+    assert columns["sort_order"] == "排序"
+    assert columns["in_use"] == "已使用"
+    assert "订单" not in columns.values() and "使用次数" not in columns.values()
+    reason = (
+        chinese(ops_client)
+        .get(reverse("admin:tickets_replyreason_change", args=[1]))
+        .content.decode()
+    )
+    assert re.search(r"<label[^>]* for=\"id_sort_order\">排序[:：]</label>", reason)
