@@ -348,6 +348,11 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     )
     second_handled_at = models.DateTimeField(_("second handled at"), null=True, blank=True)
     second_handling_note = models.TextField(_("second handling note"), blank=True)
+    # §6: set when second handling is taken back from the shop after this ticket was replied
+    # under it: the ticket keeps its entry (`shop_revoke_second_handling`).
+    second_handling_kept = models.BooleanField(
+        _("keeps second handling (taken back from the shop later)"), default=False
+    )
 
     # §9: the first merchant action (reply, second handling or order settled).
     first_action_at = models.DateTimeField(_("first handled at"), null=True, blank=True)
@@ -611,6 +616,34 @@ class BuyerMessage(OutboxRow):
 
 
 ZERO = Decimal("0.00")
+
+
+class SecondHandlingRevocation(models.Model):
+    """§6 rollout taken back from a shop (by mistake, or to stop it): who, when, why, from
+    which instant the shop had had it, and how many replied tickets kept their entry."""
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="revocations", verbose_name=_("shop")
+    )
+    had_since = models.DateTimeField(_("had second handling since"))
+    revoked_at = models.DateTimeField(_("taken back at"), default=timezone.now)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("taken back by"),
+    )
+    reason = models.TextField(_("why"))
+    tickets_kept = models.PositiveIntegerField(_("replied tickets that keep their entry"))
+
+    class Meta:
+        verbose_name = _("second handling taken back")
+        verbose_name_plural = _("second handling taken back")
+        ordering = ["-revoked_at", "-id"]
+
+    def __str__(self):
+        return f"{self.shop.code} @ {self.revoked_at:%Y-%m-%d %H:%M}"
 
 
 class RolloutSchedule(models.Model):

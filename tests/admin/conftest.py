@@ -70,6 +70,7 @@ def seeded(transactional_db):
         "tickets.migrations.0002_seed_reasons_policies_roles",
         "tickets.migrations.0004_admin_role_permissions",
         "tickets.migrations.0011_review_leads_group",
+        "tickets.migrations.0013_second_handling_taken_back",
         "complaints.migrations.0004_decision_templates",
     ):
         module = importlib.import_module(name)

@@ -80,8 +80,9 @@ def test_the_shop_page_inline_headers_are_translated(ops_client, compiled_messag
     shop = factories.merchant().shops.get()
     html = chinese(ops_client).get(reverse("admin:tickets_shop_change", args=[shop.pk]))
     html = html.content.decode()
-    headers = re.findall(r'<th class="column-(\w+)[^"]*"[^>]*>\s*([^<]+?)\s*<', html)
-    assert dict(headers) == {"user": "用户", "created_at": "创建时间"}
+    headers = dict(re.findall(r'<th class="column-(\w+)[^"]*"[^>]*>\s*([^<]+?)\s*<', html))
+    assert headers["user"] == "用户" and headers["created_at"] == "创建时间"
+    assert not [h for h in headers.values() if re.search("[A-Za-z]", h)], headers
 
 
 # -- 3: the reasons catalogue's sort and use columns ----------------------------------------
@@ -104,3 +105,50 @@ def test_the_reasons_catalogue_says_sort_position_and_in_use(ops_client, compile
         .content.decode()
     )
     assert re.search(r"<label[^>]* for=\"id_sort_order\">排序[:：]</label>", reason)
+
+
+# -- 5: rollout taken back from a shop, with who and why ------------------------------------
+
+
+def test_operations_take_second_handling_back_saying_why(ops_client, ops):
+    shop = factories.rolled_out_shop()
+    kept = factories.replied(plan="ship_later", shop=shop)
+    changelist = reverse("admin:tickets_shop_changelist")
+    selected = {"action": "revoke_second_handling", "_selected_action": [shop.pk]}
+    # first the question: why?
+    response = ops_client.post(changelist, selected)
+    assert response.status_code == 200
+    assert 'id="rv-revoke-shops"' in response.content.decode()
+    # no reason: asked again, nothing changed
+    response = ops_client.post(changelist, {**selected, "apply": "1", "reason": " "})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    shop.refresh_from_db()
+    assert shop.second_handling_since is not None
+    # with a reason: taken back, and said so
+    response = ops_client.post(
+        changelist, {**selected, "apply": "1", "reason": "enabled by mistake"}, follow=True
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(f"taken back from {shop.code}; 1 replied ticket(s) keep" in m for m in messages)
+    shop.refresh_from_db()
+    assert shop.second_handling_since is None
+    kept.refresh_from_db()
+    assert kept.second_handling_kept
+    # the shop page shows who and why
+    html = ops_client.get(reverse("admin:tickets_shop_change", args=[shop.pk])).content.decode()
+    assert "enabled by mistake" in html and ops.username in html
+
+
+def test_reviewers_cannot_take_second_handling_back(reviewer_client):
+    shop = factories.rolled_out_shop()
+    reviewer_client.post(
+        reverse("admin:tickets_shop_changelist"),
+        {
+            "action": "revoke_second_handling",
+            "_selected_action": [shop.pk],
+            "apply": "1",
+            "reason": "x",
+        },
+    )
+    shop.refresh_from_db()
+    assert shop.second_handling_since is not None
