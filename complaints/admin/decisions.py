@@ -153,6 +153,7 @@ def _confirmation(model_admin, request, complaint_id, decision, note):
         "terms": terms,
         "points": points,
         "change_url": reverse("admin:complaints_complaint_change", args=[complaint.pk]),
+        "is_nav_sidebar_enabled": False,
     }
     return TemplateResponse(request, "admin/complaints/complaint/confirm_decision.html", context)
 
@@ -171,7 +172,7 @@ def decide(model_admin, request, object_id):
         return HttpResponseRedirect(change_url)
     if "insert_template" in request.POST:
         # Without JavaScript, the canned note is put into the note here, after what was typed.
-        note = request.POST.get("note", "")[:4000]
+        note = request.POST.get("note", "").replace("\r\n", "\n")[:4000]
         template = (
             DecisionTemplate.objects.for_complaint(complaint)
             .filter(pk=as_id(request.POST.get("template", "")))
@@ -191,7 +192,8 @@ def decide(model_admin, request, object_id):
                 for error in errors:
                     model_admin.message_user(request, error, messages.ERROR)
         return HttpResponseRedirect(change_url)
-    decision, note = form.cleaned_data["decision"], form.cleaned_data["note"]
+    # Browsers send a text area's line breaks as CRLF: keep them as the rest of the data has.
+    decision, note = form.cleaned_data["decision"], form.cleaned_data["note"].replace("\r\n", "\n")
     if decision in IRREVERSIBLE and not form.cleaned_data["confirmed"]:
         # Back from the confirmation, the note is still there to edit.
         request.session[SESSION_NOTE % complaint.pk] = note

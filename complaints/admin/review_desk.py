@@ -222,6 +222,9 @@ class ComplaintAdmin(admin.ModelAdmin):
         extra_context.update(
             can_review=self.has_review_permission(request),
             title=_("Complaint review queue"),
+            # The desk's pages take the whole width (a 1440 px screen holds every column);
+            # the breadcrumbs and the index lead elsewhere.
+            is_nav_sidebar_enabled=False,
         )
         return super().changelist_view(request, extra_context)
 
@@ -323,6 +326,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         )
         if complaint is not None and self.has_view_permission(request, complaint):
             extra_context.update(review_context(request, complaint, self))
+            extra_context["is_nav_sidebar_enabled"] = False
         return super().change_view(request, object_id, form_url, extra_context)
 
 
