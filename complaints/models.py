@@ -40,6 +40,9 @@ C = ComplaintState
 OPEN_STATES = (C.PENDING, C.IN_REVIEW)
 # `upheld` counts as finished for the ticket: the appeal window does not hold it open.
 TICKET_FINISHING_STATES = (C.UPHELD, C.DISMISSED)
+# What waits for a reviewer, each against its review target (`review_due_at`): new and
+# claimed complaints (§7) and appeals (§18).
+REVIEW_STATES = (C.PENDING, C.IN_REVIEW, C.APPEALED)
 
 
 class Complaint(ConcurrentTransitionMixin, models.Model):
@@ -58,6 +61,8 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         help_text=_("empty when the platform filed it automatically"),
     )
     merchant_note = models.TextField(_("merchant's note"), blank=True)
+    # The target of the review waiting now: filed + the policy's `review_target`, then, once
+    # appealed, the appeal + its `appeal_review_target` (§18); flagged by the same sweep.
     review_due_at = models.DateTimeField(_("review target"))
     review_overdue_flagged_at = models.DateTimeField(
         _("flagged past review target at"), null=True, blank=True
@@ -107,9 +112,10 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["filed_at"], condition=Q(state__in=OPEN_STATES), name="complaint_queue_idx"
             ),
+            # The review-target sweep: complaints and appeals waiting, not yet flagged.
             models.Index(
                 fields=["review_due_at"],
-                condition=Q(state__in=OPEN_STATES, review_overdue_flagged_at__isnull=True),
+                condition=Q(state__in=REVIEW_STATES, review_overdue_flagged_at__isnull=True),
                 name="complaint_review_due_idx",
             ),
             # §16's figures: open complaints of each kind, and those past their review target
@@ -119,13 +125,20 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=OPEN_STATES),
                 name="complaint_open_kind_due_idx",
             ),
+            # The queue sorted by time left to target (§18), a page at a time.
+            models.Index(
+                fields=["review_due_at", "id"],
+                condition=Q(state__in=REVIEW_STATES),
+                name="complaint_review_target_idx",
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
 
     def is_past_review_target(self, at) -> bool:
-        return self.state in OPEN_STATES and at >= self.review_due_at
+        """Waiting for a reviewer (a complaint or an appeal) past its review target."""
+        return self.state in REVIEW_STATES and at >= self.review_due_at
 
     def appeal_window_open(self, at) -> bool:
         return self.state == C.UPHELD and self.appeal_due_at is not None and at < self.appeal_due_at
@@ -152,8 +165,10 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         self._decide(by, note, at)
 
     @transition(field=state, source=C.UPHELD, target=C.APPEALED)
-    def appeal(self, *, by, note, at):
+    def appeal(self, *, by, note, at, review_target):
         self.appealed_by, self.appeal_note, self.appealed_at = by, note, at
+        # The appeal waits for a reviewer on its own clock (§18), flagged afresh.
+        self.review_due_at, self.review_overdue_flagged_at = at + review_target, None
 
     def _decide_appeal(self, by, note, at):
         self.appeal_decided_by, self.appeal_decision_note = by, note
@@ -166,6 +181,63 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=C.APPEALED, target=C.UPHELD_FINAL)
     def deny_appeal(self, *, by, note, at):
         self._decide_appeal(by, note, at)
+
+
+class Decision(models.TextChoices):
+    """The reviewer's decisions that take a note (§7)."""
+
+    UPHOLD = "uphold", _("Uphold")
+    DISMISS = "dismiss", _("Dismiss")
+    GRANT_APPEAL = "grant_appeal", _("Grant the appeal")
+    DENY_APPEAL = "deny_appeal", _("Deny the appeal")
+
+
+class DecisionTemplateQuerySet(models.QuerySet):
+    def for_complaint(self, complaint, decisions=None):
+        """The active templates of the complaint's kind (or of every kind), for the decisions
+        given (or any), in the order operations set."""
+        templates = self.filter(is_active=True, kind__in=[complaint.kind, ""])
+        if decisions is not None:
+            templates = templates.filter(decision__in=[*decisions, ""])
+        return templates.order_by("position", "title", "id")
+
+
+class DecisionTemplate(models.Model):
+    """决定模板 (§18): a canned decision note, kept by operations per complaint kind (and per
+    decision, or for any); a reviewer inserts one into the decision note and edits it."""
+
+    kind = models.CharField(
+        _("kind"),
+        max_length=32,
+        choices=ComplaintKind.choices,
+        blank=True,
+        help_text=_("Empty: offered for every kind."),
+    )
+    decision = models.CharField(
+        _("decision"),
+        max_length=16,
+        choices=Decision.choices,
+        blank=True,
+        help_text=_("Empty: offered for any decision."),
+    )
+    title = models.CharField(_("title"), max_length=80)
+    text = models.TextField(_("text"), max_length=4000)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = DecisionTemplateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("decision template")
+        verbose_name_plural = _("decision templates")
+        ordering = ["kind", "position", "title", "id"]
+
+    def __str__(self):
+        return self.title
 
 
 # Evidence never sits under a public URL: served only by a view that checks the viewer.

@@ -13,6 +13,7 @@ from tickets.audit import SYSTEM, audited, log_creation
 from tickets.exceptions import (
     Conflict,
     DeadlinePassed,
+    Forbidden,
     InvalidTransition,
     NotFound,
     domain_errors,
@@ -122,7 +123,7 @@ def _lock(complaint_id) -> Complaint:
     try:
         return (
             Complaint.objects.select_for_update(of=("self",))
-            .select_related("ticket", "assignee")
+            .select_related("ticket__policy", "assignee")
             .get(pk=complaint_id)
         )
     except (Complaint.DoesNotExist, ValueError, TypeError):
@@ -185,6 +186,61 @@ def complaint_release(*, complaint_id, reviewer, at=None) -> Complaint:
     if complaint.assignee_id != reviewer.pk:
         raise Conflict(_("The complaint is claimed by %(name)s.") % {"name": complaint.assignee})
     with audited(complaint, actor=reviewer, at=at):
+        complaint.release()
+    complaint.save()
+    return complaint
+
+
+# -- lead reviewers (§18) --------------------------------------------------------------------
+
+
+def _require_lead(user):
+    if not roles.is_reviewer(user):
+        raise NotFound(_("No such complaint."))
+    if not roles.is_review_lead(user):
+        raise Forbidden(_("Only lead reviewers assign complaints and take them back."))
+
+
+@domain_errors
+@transaction.atomic
+def complaint_assign(*, complaint_id, lead, reviewer, at=None) -> Complaint:
+    """§18: a lead reviewer (group `review_leads`) gives a waiting complaint to a reviewer: the
+    claim, on the reviewer's behalf, so the complaint is locked to them as if they had taken
+    it. The audit row names the lead as its actor and the reviewer it was assigned to."""
+    _require_lead(lead)
+    at = at or timezone.now()
+    if reviewer is None or not reviewer.is_active or not roles.is_reviewer(reviewer):
+        raise DomainValidationError(_("Choose an active reviewer."), field="reviewer")
+    complaint = _lock(complaint_id)
+    if complaint.state == C.IN_REVIEW:
+        if complaint.assignee_id == reviewer.pk:
+            return complaint
+        raise Conflict(
+            _("The complaint is claimed by %(name)s: take it back first.")
+            % {"name": complaint.assignee}
+        )
+    if complaint.state != C.PENDING:
+        raise InvalidTransition(
+            _("The complaint is already %(state)s.") % {"state": complaint.get_state_display()}
+        )
+    with audited(complaint, actor=lead, payload={"assigned_to": reviewer.get_username()}, at=at):
+        complaint.claim(by=reviewer, at=at)
+    complaint.save()
+    return complaint
+
+
+@domain_errors
+@transaction.atomic
+def complaint_take_back(*, complaint_id, lead, at=None) -> Complaint:
+    """§18: a lead reviewer takes a claimed complaint back from whoever holds it, to the queue
+    (the release, on the holder's behalf; audited as the lead's, naming the holder)."""
+    _require_lead(lead)
+    at = at or timezone.now()
+    complaint = _lock(complaint_id)
+    if complaint.state != C.IN_REVIEW:
+        raise InvalidTransition(_("Only a complaint in review can be taken back."))
+    holder = complaint.assignee.get_username() if complaint.assignee else ""
+    with audited(complaint, actor=lead, payload={"taken_from": holder}, at=at):
         complaint.release()
     complaint.save()
     return complaint
@@ -313,7 +369,9 @@ def complaint_appeal(*, complaint_id, actor, note, at=None) -> Complaint:
             % {"at": timezone.localtime(complaint.appeal_due_at).strftime("%Y-%m-%d %H:%M")}
         )
     with audited(complaint, actor=actor, payload={"note": note}, at=at):
-        complaint.appeal(by=actor, note=note, at=at)
+        complaint.appeal(
+            by=actor, note=note, at=at, review_target=complaint.ticket.policy.appeal_review_target
+        )
     complaint.save()
     return complaint
 
@@ -361,12 +419,14 @@ def complaint_deny_appeal(*, complaint_id, reviewer, note, at=None) -> Complaint
 __all__ = [
     "ComplaintKind",
     "complaint_appeal",
+    "complaint_assign",
     "complaint_claim",
     "complaint_deny_appeal",
     "complaint_dismiss",
     "complaint_file",
     "complaint_grant_appeal",
     "complaint_release",
+    "complaint_take_back",
     "complaint_uphold",
     "compensation_create",
     "evidence_attach",

@@ -1,5 +1,6 @@
 """Complaints, set-based (§7, §12): filing for a whole batch of tickets at once (what
-`services.complaint_file` does for one), and flagging complaints past their review target."""
+`services.complaint_file` does for one), and flagging complaints and appeals past their review
+target."""
 
 import logging
 
@@ -11,7 +12,7 @@ from tickets.bulk import insert_select, json_text, log_creations, message_buyers
 from tickets.models import MessageKind
 from tickets.outbox import KIND_TEXTS, TEXTS
 
-from .models import OPEN_STATES, Complaint
+from .models import REVIEW_STATES, Complaint
 from .models import ComplaintState as C
 
 logger = logging.getLogger(__name__)
@@ -57,16 +58,17 @@ def file_complaints(tickets: models.QuerySet, *, kind: str, at) -> list[int]:
 
 
 def past_review_target(at) -> models.QuerySet:
-    """Open complaints not yet flagged whose review target has passed, in the shape of the
-    partial index `complaint_review_due_idx`."""
+    """Complaints and appeals waiting for a reviewer, not yet flagged, whose review target has
+    passed, in the shape of the partial index `complaint_review_due_idx`."""
     return Complaint.objects.filter(
-        state__in=OPEN_STATES, review_overdue_flagged_at__isnull=True, review_due_at__lte=at
+        state__in=REVIEW_STATES, review_overdue_flagged_at__isnull=True, review_due_at__lte=at
     )
 
 
 def sweep_review_overdue(*, at=None, batch_size: int = BATCH_SIZE, on_batch=None) -> int:
-    """§7: flag open complaints past their review target (48 h by the policy) so the review
-    queue shows them; no state changes. Through the partial index `complaint_review_due_idx`,
+    """§7, §18: flag open complaints past their review target (48 h from filing by the policy)
+    and appeals past theirs (`appeal_review_target` from the appeal), in one pass: both wait on
+    `review_due_at`. No state changes. Through the partial index `complaint_review_due_idx`,
     in batches; concurrent runs skip each other's rows. Returns how many were flagged."""
     at = at or timezone.now()
     total = 0
@@ -85,5 +87,5 @@ def sweep_review_overdue(*, at=None, batch_size: int = BATCH_SIZE, on_batch=None
         if on_batch:
             on_batch(flagged)
     if total:
-        logger.info("review target passed: %d complaints flagged", total)
+        logger.info("review target passed: %d complaints or appeals flagged", total)
     return total

@@ -41,7 +41,7 @@ from tickets.policy import late_shipment_terms, stockout_terms
 
 N = 300
 PASSWORD = "demo-pass-123"
-FIXED = ("buyer1", "buyer2", "merchant1", "merchant2", "reviewer1", "ops1", "ordersys")
+FIXED = ("buyer1", "buyer2", "merchant1", "merchant2", "reviewer1", "ops1", "lead1", "ordersys")
 MODELS = (
     get_user_model(),
     Token,
@@ -105,6 +105,12 @@ def test_fixed_users_groups_shops_and_rollout(seeded):
         assert users[name].check_password(PASSWORD), name
     assert roles.is_reviewer(users["reviewer1"]) and users["reviewer1"].is_staff
     assert roles.is_operations(users["ops1"]) and users["ops1"].is_staff
+    assert roles.is_review_lead(users["lead1"]) and users["lead1"].is_staff
+    assert roles.is_reviewer(users["lead1"])  # leads are reviewers too
+    # §18: canned decision notes to insert, for the buyer-fault claims too
+    from complaints.models import DecisionTemplate
+
+    assert DecisionTemplate.objects.filter(kind="buyer_fault_claim", is_active=True).count() == 2
     assert roles.is_order_system(users["ordersys"])
     for name in ("buyer1", "buyer2"):
         assert roles.BUYERS in roles.group_names(users[name])
@@ -195,7 +201,10 @@ def test_deadlines_come_from_each_tickets_policy(seeded):
             assert t.completed_at and t.settled_at and t.settlement, t.pk
         assert t.first_action_at is None or t.first_action_at >= t.created_at
     for c in Complaint.objects.select_related("ticket__policy"):
-        assert c.review_due_at == c.filed_at + c.ticket.policy.review_target, c.pk
+        if c.appealed_at:  # the appeal waits on its own target (§18)
+            assert c.review_due_at == c.appealed_at + c.ticket.policy.appeal_review_target, c.pk
+        else:
+            assert c.review_due_at == c.filed_at + c.ticket.policy.review_target, c.pk
         if c.appeal_due_at:
             assert c.appeal_due_at == c.decided_at + c.ticket.policy.appeal_window, c.pk
 

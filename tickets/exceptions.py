@@ -52,6 +52,13 @@ class ValidationError(DomainError):
     code = "invalid"
 
 
+class Forbidden(DomainError):
+    """The caller may see the object but not take this action (a reviewer who is not a lead
+    assigning a complaint): 403."""
+
+    code = "forbidden"
+
+
 class NotFound(DomainError):
     """The object does not exist for this caller (out of scope is the same as missing)."""
 

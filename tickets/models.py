@@ -48,10 +48,15 @@ class ShopMembership(models.Model):
     """A merchant staff member of a shop; one user may staff several shops."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
     )
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
-    created_at = models.DateTimeField(default=timezone.now)
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("shop")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("shop membership")
@@ -86,6 +91,10 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_non_negative")
         ]
+        # §18: any part of an order number is found through the trigram index
+        # `order_no_trgm_idx` on PostgreSQL, made by migration 0007 only there (not declared
+        # here, so that SQLite, which rebuilds tables with their declared indexes, never sees
+        # a GIN index).
 
     def __str__(self):
         return self.order_no
@@ -121,6 +130,10 @@ class Policy(models.Model):
     )
     review_target = models.DurationField(_("review target"), default=dt.timedelta(hours=48))
     appeal_window = models.DurationField(_("appeal window"), default=dt.timedelta(days=30))
+    # §18: an appeal waits for a reviewer like a complaint, with its own target from the appeal.
+    appeal_review_target = models.DurationField(
+        _("appeal review target"), default=dt.timedelta(hours=48)
+    )
     late_rate = models.DecimalField(
         _("late-shipment compensation rate"),
         max_digits=5,
@@ -191,6 +204,11 @@ class Policy(models.Model):
                 condition=~Q(payout=Payout.TMALL_POINTS) | Q(points_per_yuan__gte=1),
                 name="policy_points_payout_has_rate",
             ),
+            models.CheckConstraint(
+                condition=Q(appeal_review_target__gt=dt.timedelta(0)),
+                name="policy_appeal_review_target_positive",
+                violation_error_message=_("The appeal review target must be longer than zero."),
+            ),
         ]
 
     def __str__(self):
@@ -240,7 +258,8 @@ class ReplyReason(models.Model):
     allows_cannot_ship = models.BooleanField(_("allows cannot ship"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # "sort position", not "order": in Chinese the word for an order (订单) is another word.
+    sort_order = models.PositiveSmallIntegerField(_("sort position"), default=0)
 
     objects = ReplyReasonQuerySet.as_manager()
 
@@ -335,6 +354,11 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     )
     second_handled_at = models.DateTimeField(_("second handled at"), null=True, blank=True)
     second_handling_note = models.TextField(_("second handling note"), blank=True)
+    # §6: set when second handling is taken back from the shop after this ticket was replied
+    # under it: the ticket keeps its entry (`shop_revoke_second_handling`).
+    second_handling_kept = models.BooleanField(
+        _("keeps second handling (taken back from the shop later)"), default=False
+    )
 
     # §9: the first merchant action (reply, second handling or order settled).
     first_action_at = models.DateTimeField(_("first handled at"), null=True, blank=True)
@@ -610,6 +634,34 @@ class BuyerMessage(OutboxRow):
 
 
 ZERO = Decimal("0.00")
+
+
+class SecondHandlingRevocation(models.Model):
+    """§6 rollout taken back from a shop (by mistake, or to stop it): who, when, why, from
+    which instant the shop had had it, and how many replied tickets kept their entry."""
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="revocations", verbose_name=_("shop")
+    )
+    had_since = models.DateTimeField(_("had second handling since"))
+    revoked_at = models.DateTimeField(_("taken back at"), default=timezone.now)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("taken back by"),
+    )
+    reason = models.TextField(_("why"))
+    tickets_kept = models.PositiveIntegerField(_("replied tickets that keep their entry"))
+
+    class Meta:
+        verbose_name = _("second handling taken back")
+        verbose_name_plural = _("second handling taken back")
+        ordering = ["-revoked_at", "-id"]
+
+    def __str__(self):
+        return f"{self.shop.code} @ {self.revoked_at:%Y-%m-%d %H:%M}"
 
 
 class RolloutSchedule(models.Model):

@@ -6,10 +6,11 @@ import functools
 from django.contrib.auth.models import AnonymousUser, Group
 
 REVIEWERS = "reviewers"
+REVIEW_LEADS = "review_leads"  # §18: lead reviewers, who also assign complaints and take them back
 OPERATIONS = "operations"
 ORDER_SYSTEM = "order_system"
 BUYERS = "buyers"
-ROLE_GROUPS = (REVIEWERS, OPERATIONS, ORDER_SYSTEM, BUYERS)
+ROLE_GROUPS = (REVIEWERS, REVIEW_LEADS, OPERATIONS, ORDER_SYSTEM, BUYERS)
 
 
 def group_names(user) -> frozenset[str]:
@@ -24,7 +25,12 @@ def group_names(user) -> frozenset[str]:
 
 
 def is_reviewer(user) -> bool:
-    return REVIEWERS in group_names(user)
+    """Reviewers, and lead reviewers (leads are reviewers too)."""
+    return bool(group_names(user) & {REVIEWERS, REVIEW_LEADS})
+
+
+def is_review_lead(user) -> bool:
+    return REVIEW_LEADS in group_names(user)
 
 
 def is_operations(user) -> bool:
@@ -36,8 +42,8 @@ def is_order_system(user) -> bool:
 
 
 def is_platform_staff(user) -> bool:
-    """Reviewers and operations read everything."""
-    return bool(group_names(user) & {REVIEWERS, OPERATIONS})
+    """Reviewers (leads too) and operations read everything."""
+    return bool(group_names(user) & {REVIEWERS, REVIEW_LEADS, OPERATIONS})
 
 
 def shop_ids(user) -> frozenset[int]:

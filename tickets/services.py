@@ -12,7 +12,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, F, Value
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Value
 from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +42,7 @@ from .models import (
     Platform,
     Policy,
     ReplyReason,
+    SecondHandlingRevocation,
     SecondPlan,
     Settlement,
     Shop,
@@ -434,6 +435,8 @@ def second_handling_refusal(ticket: Ticket) -> tuple[type, str] | None:
             "Second handling is offered only after a ship-later or exchange plan, before the "
             "promised date."
         )
+    if ticket.second_handling_kept:
+        return None  # replied under the feature, which was taken back from the shop since
     since = ticket.shop.second_handling_since
     if since is None:
         return InvalidTransition, _(
@@ -585,6 +588,7 @@ POLICY_NUMBERS = (
     "fresh_ship_later_cap_days",
     "review_target",
     "appeal_window",
+    "appeal_review_target",
     "late_rate",
     "late_min",
     "late_max",
@@ -711,6 +715,48 @@ def shop_enable_second_handling(*, shops, at=None) -> int:
     )
 
 
+@domain_errors
+@transaction.atomic
+def shop_revoke_second_handling(
+    *, shop_id, actor, reason: str, at=None
+) -> SecondHandlingRevocation:
+    """§6, the rollout taken back from one shop (enabled by mistake): the shop no longer has
+    second handling, recorded with who and why. Tickets already replied under it keep their
+    entry (FAQ 3 the other way round: the rule a merchant replied under stays); tickets
+    replied from now on get none. Percentage rollouts leave the shop out from then on; only
+    enabling it by name opens it again."""
+    at = at or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why second handling is taken back."), field="reason")
+    try:
+        shop = Shop.objects.select_for_update().get(pk=shop_id)
+    except (Shop.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("No such shop.")) from None
+    since = shop.second_handling_since
+    if since is None:
+        raise InvalidTransition(
+            _("Shop %(shop)s does not have second handling.") % {"shop": shop.code}
+        )
+    kept = Ticket.objects.filter(
+        shop=shop,
+        state__in=(S.AWAITING_BUYER, S.AGREED),
+        second_handling_plan="",
+        replied_at__gte=since,
+        second_handling_kept=False,
+    ).update(second_handling_kept=True)
+    shop.second_handling_since = None
+    shop.save(update_fields=["second_handling_since"])
+    return SecondHandlingRevocation.objects.create(
+        shop=shop,
+        had_since=since,
+        revoked_at=at,
+        revoked_by=actor,
+        reason=reason,
+        tickets_kept=kept,
+    )
+
+
 def rollout_order(queryset):
     """A stable, evenly spread order of shops for percentage rollouts (Knuth's multiplicative
     hash of the id), the same on every database and every run."""
@@ -744,11 +790,11 @@ def shop_rollout_percentage(*, percentage: Decimal | int, platform: str | None =
     having = shops.filter(second_handling_since__isnull=False).count()
     missing = max(0, wanted - having)
     if missing:
-        ids = list(
-            rollout_order(shops.filter(second_handling_since__isnull=True)).values_list(
-                "pk", flat=True
-            )[:missing]
+        # A shop it was taken back from stays out of percentage rollouts (enabled by name only).
+        waiting = shops.filter(second_handling_since__isnull=True).exclude(
+            Exists(SecondHandlingRevocation.objects.filter(shop=OuterRef("pk")))
         )
+        ids = list(rollout_order(waiting).values_list("pk", flat=True)[:missing])
         Shop.objects.filter(pk__in=ids).update(second_handling_since=at)
     return missing, having + missing, total
 
@@ -764,6 +810,7 @@ __all__ = [
     "second_handling_refusal",
     "ship_by_problem",
     "shop_enable_second_handling",
+    "shop_revoke_second_handling",
     "shop_rollout_percentage",
     "ticket_buyer_respond",
     "ticket_buyer_silence",

@@ -4,6 +4,7 @@
 - `filters`: the queue's filters;
 - `decisions`: the decision form, the service each decision calls, the view they post to;
 - `records`: evidence, compensations and liabilities (read-only, CSV export);
+- `notes`: the canned decision notes operations keep per kind (§18);
 - `display`: the desk's renderings (badges, times and links come from `tickets.admin`).
 
 Every claim, release and decision goes through `complaints.services`, which lock the row and
@@ -14,8 +15,9 @@ and `save()` directly, which would skip the services (row lock, holder check, li
 buyer messages, audit payload). The decision form posts to a view that calls them.
 Importing the modules registers their admins."""
 
-from . import decisions, display, filters, records, review_desk
+from . import decisions, display, filters, notes, records, review_desk
 from .decisions import DecisionForm, available_decisions, run_decision, success_text
+from .notes import DecisionTemplateAdmin
 from .records import CompensationAdmin, CsvExportMixin, EvidenceAdmin, LiabilityAdmin
 from .review_desk import ComplaintAdmin, review_context
 
@@ -24,12 +26,14 @@ __all__ = [
     "ComplaintAdmin",
     "CsvExportMixin",
     "DecisionForm",
+    "DecisionTemplateAdmin",
     "EvidenceAdmin",
     "LiabilityAdmin",
     "available_decisions",
     "decisions",
     "display",
     "filters",
+    "notes",
     "records",
     "review_desk",
     "run_decision",

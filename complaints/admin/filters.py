@@ -6,13 +6,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import OPEN_STATES, Complaint, ComplaintState
+from ..models import OPEN_STATES, REVIEW_STATES, Complaint, ComplaintState
 from .display import as_id
 
 C = ComplaintState
 
 # What waits for a reviewer: new cases, cases being judged, and appeals to decide.
-TO_DO_STATES = (C.PENDING, C.IN_REVIEW, C.APPEALED)
+TO_DO_STATES = REVIEW_STATES
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -45,7 +45,9 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 class PastTargetFilter(admin.SimpleListFilter):
-    title = gettext_lazy("review target (48 h)")
+    """Complaints and appeals waiting for a reviewer, past their target or within it."""
+
+    title = gettext_lazy("review target")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
@@ -54,9 +56,9 @@ class PastTargetFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         now = timezone.now()
         if self.value() == "yes":
-            return queryset.filter(state__in=OPEN_STATES, review_due_at__lte=now)
+            return queryset.filter(state__in=REVIEW_STATES, review_due_at__lte=now)
         if self.value() == "no":
-            return queryset.filter(state__in=OPEN_STATES, review_due_at__gt=now)
+            return queryset.filter(state__in=REVIEW_STATES, review_due_at__gt=now)
         return queryset
 
 
@@ -73,8 +75,8 @@ class HolderFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value == "me":
-            return queryset.filter(assignee=request.user)
+        if value == "me":  # held now: a decided complaint keeps its assignee, not its hold
+            return queryset.filter(state=C.IN_REVIEW, assignee=request.user)
         if value == "nobody":
             return queryset.filter(state=C.PENDING)
         if value == "others":

@@ -4,7 +4,7 @@ import csv
 
 from django.contrib import admin
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +16,33 @@ from ..models import Compensation, Evidence, Liability
 from .display import evidence_url
 
 
+def stream_csv(name: str, columns: list, objects) -> StreamingHttpResponse:
+    """`objects` as a CSV download, streamed row by row (`columns`: header, getter), in the
+    reader's language (headers and labels), with a UTF-8 byte-order mark so that spreadsheet
+    programs read the Chinese right."""
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+    language = translation.get_language()
+    headers = [str(header) for header, _getter in columns]
+
+    def rows():
+        # The body is written after the view returns: in the language the request asked for.
+        with translation.override(language):
+            yield "\ufeff"
+            yield writer.writerow(headers)
+            for obj in objects:
+                yield writer.writerow([getter(obj) for _header, getter in columns])
+
+    stamp = timezone.localtime(timezone.now(), PLATFORM_TZ).strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    return response
+
+
 class CsvExportMixin:
     """An admin action streaming the selected rows as CSV (`csv_columns`: header, getter)."""
 
@@ -24,23 +51,7 @@ class CsvExportMixin:
 
     @admin.action(description=gettext_lazy("Export selected as CSV"))
     def export_csv(self, request, queryset):
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
-        columns = self.csv_columns
-
-        def rows():
-            yield "\ufeff"  # so that spreadsheet programs read UTF-8 (shop names in Chinese)
-            yield writer.writerow([str(header) for header, _getter in columns])
-            for obj in queryset.iterator(chunk_size=2000):
-                yield writer.writerow([getter(obj) for _header, getter in columns])
-
-        stamp = timezone.localtime(timezone.now(), PLATFORM_TZ).strftime("%Y%m%d-%H%M")
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self.csv_name}-{stamp}.csv"'
-        return response
+        return stream_csv(self.csv_name, self.csv_columns, queryset.iterator(chunk_size=2000))
 
 
 # -- evidence, compensation and liability records (read-only) -----------------------------

@@ -1,9 +1,12 @@
-"""The complaint queue and the complaint page (§7, §11): claim and release in bulk, take the
-next case, and the review panel with every fact a reviewer needs and the decisions open now."""
+"""The complaint queue and the complaint page (§7, §11, §18): claim and release in bulk, take
+the next case, leads' assignments, and the review panel with every fact a reviewer needs, the
+evidence beside the decision, the canned notes and the decisions open now."""
 
 from django.contrib import admin, messages
-from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -13,21 +16,35 @@ from django.utils.translation import gettext_lazy
 from tickets import roles
 from tickets.admin.display import admin_link, badge, local, timeline_rows
 from tickets.exceptions import DomainError
-from tickets.models import Platform
+from tickets.models import PLATFORM_TZ, Platform
 from tickets.policy import late_shipment_terms
+from tickets.search import tickets_matching
 
 from .. import services
-from ..models import OPEN_STATES, Complaint, ComplaintKind, ComplaintState, Evidence, Liability
+from ..models import (
+    OPEN_STATES,
+    REVIEW_STATES,
+    Complaint,
+    ComplaintKind,
+    ComplaintState,
+    DecisionTemplate,
+    Evidence,
+    Liability,
+)
+from ..selectors import reviewers_with_load
 from .decisions import (
+    DECISIONS_WITH_NOTE,
     SESSION_NOTE,
-    DecisionForm,
+    SESSION_NOTE_ERROR,
     available_decisions,
     decide,
+    decision_label,
     run_decision,
     success_text,
 )
-from .display import STATE_COLOURS, age_text, as_id, evidence_url, overdue_badge
+from .display import STATE_COLOURS, age_text, as_id, evidence_url, time_left, time_left_text
 from .filters import HolderFilter, PastTargetFilter, QueueFilter, ShopFilter
+from .records import stream_csv
 
 C = ComplaintState
 
@@ -42,7 +59,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         "shop_link",
         "platform",
         "filed",
-        "age",
+        "time_to_target",
         "holder",
     )
     list_display_links = ("case",)
@@ -56,11 +73,14 @@ class ComplaintAdmin(admin.ModelAdmin):
     )
     list_select_related = ("ticket__order", "ticket__shop", "assignee")
     search_fields = ("ticket__order__order_no", "ticket__shop__code", "ticket__shop__name")
-    search_help_text = gettext_lazy("An order number, or a shop's code or name.")
-    ordering = ("filed_at", "id")
+    search_help_text = gettext_lazy(
+        "An order number or any part of it (3 characters or more), or a shop's code or name."
+    )
+    # Least time left to target first (§18), through `complaint_review_target_idx`.
+    ordering = ("review_due_at", "id")
     list_per_page = 50
     show_full_result_count = False
-    actions = ("claim_selected", "release_selected")
+    actions = ("claim_selected", "release_selected", "take_back_selected")
     change_list_template = "admin/complaints/complaint/change_list.html"
     change_form_template = "admin/complaints/complaint/change_form.html"
 
@@ -78,20 +98,18 @@ class ComplaintAdmin(admin.ModelAdmin):
         user = request.user
         return user.has_perm("complaints.change_complaint") and roles.is_reviewer(user)
 
+    def has_lead_permission(self, request):
+        """Lead reviewers (§18) assign complaints and take them back."""
+        return self.has_review_permission(request) and roles.is_review_lead(request.user)
+
     # -- the queue ------------------------------------------------------------------------
     def get_search_results(self, request, queryset, search_term):
-        """Exact order number or shop code (index lookups), or a part of the shop's name."""
+        """Any part of an order number, a shop's code or a part of its name (`tickets.search`:
+        exact by the unique index, parts by the trigram index)."""
         term = search_term.strip()
         if not term:
             return queryset, False
-        return (
-            queryset.filter(
-                Q(ticket__order__order_no=term)
-                | Q(ticket__shop__code=term)
-                | Q(ticket__shop__name__icontains=term)
-            ),
-            False,
-        )
+        return queryset.filter(ticket__in=tickets_matching(term)), False
 
     @admin.display(description=gettext_lazy("case"), ordering="id")
     def case(self, obj):
@@ -124,16 +142,12 @@ class ComplaintAdmin(admin.ModelAdmin):
     def filed(self, obj):
         return local(obj.filed_at)
 
-    @admin.display(description=gettext_lazy("waiting"))
-    def age(self, obj):
-        now = timezone.now()
-        if obj.state == C.APPEALED and obj.appealed_at:
-            return age_text(obj.appealed_at, now)  # the appeal waits since it was made
-        if obj.state in OPEN_STATES:
-            text = age_text(obj.filed_at, now)
-            if obj.is_past_review_target(now):
-                return format_html("{} {}", text, overdue_badge())
-            return text
+    @admin.display(description=gettext_lazy("time to target"), ordering="review_due_at")
+    def time_to_target(self, obj):
+        """What waits for a reviewer (a complaint, or an appeal against its own target):
+        the time left, negative in red once past; what is decided: how long it took."""
+        if obj.state in REVIEW_STATES:
+            return time_left(obj.review_due_at, timezone.now())
         if obj.decided_at:
             return _("decided after %(age)s") % {"age": age_text(obj.filed_at, obj.decided_at)}
         return "—"
@@ -149,7 +163,12 @@ class ComplaintAdmin(admin.ModelAdmin):
         done, refused = 0, []
         for complaint_id in queryset.order_by("filed_at", "id").values_list("pk", flat=True):
             try:
-                run_decision(decision, complaint_id=complaint_id, reviewer=request.user, note="")
+                if decision == "take_back":
+                    services.complaint_take_back(complaint_id=complaint_id, lead=request.user)
+                else:
+                    run_decision(
+                        decision, complaint_id=complaint_id, reviewer=request.user, note=""
+                    )
             except DomainError as error:
                 refused.append(f"#{complaint_id}: {error.message}")
             else:
@@ -158,6 +177,7 @@ class ComplaintAdmin(admin.ModelAdmin):
             text = {
                 "claim": _("Claimed %(n)d complaint(s); they are yours until decided or released."),
                 "release": _("Released %(n)d complaint(s) to the queue."),
+                "take_back": _("Took %(n)d complaint(s) back to the queue."),
             }[decision]
             self.message_user(request, text % {"n": done}, messages.SUCCESS)
         for line in refused:
@@ -171,15 +191,28 @@ class ComplaintAdmin(admin.ModelAdmin):
     def release_selected(self, request, queryset):
         self._loop(request, queryset, "release")
 
+    @admin.action(
+        permissions=["lead"],
+        description=gettext_lazy("Take selected complaints back from their reviewers"),
+    )
+    def take_back_selected(self, request, queryset):
+        self._loop(request, queryset, "take_back")
+
     # -- extra views: take the next case, decide ----------------------------------------
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             path("next/", wrap(self.take_next_view), name="complaints_complaint_next"),
+            path("export/", wrap(self.export_view), name="complaints_complaint_export"),
             path(
                 "<int:object_id>/decide/",
                 wrap(self.decide_view),
                 name="complaints_complaint_decide",
+            ),
+            path(
+                "<int:object_id>/assign/",
+                wrap(self.assign_view),
+                name="complaints_complaint_assign",
             ),
             *super().get_urls(),
         ]
@@ -189,6 +222,9 @@ class ComplaintAdmin(admin.ModelAdmin):
         extra_context.update(
             can_review=self.has_review_permission(request),
             title=_("Complaint review queue"),
+            # The desk's pages take the whole width (a 1440 px screen holds every column);
+            # the breadcrumbs and the index lead elsewhere.
+            is_nav_sidebar_enabled=False,
         )
         return super().changelist_view(request, extra_context)
 
@@ -221,8 +257,53 @@ class ComplaintAdmin(admin.ModelAdmin):
         self.message_user(request, _("Nothing is waiting: the queue is empty."), messages.INFO)
         return HttpResponseRedirect(reverse("admin:complaints_complaint_changelist"))
 
+    def export_view(self, request):
+        """The queue as CSV with its filters, search and order applied (every row, not a page),
+        headed in the reader's language."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:complaints_complaint_changelist") + "?e=1")
+        rows = changelist.get_queryset(request).select_related(*self.list_select_related)
+        return stream_csv("complaints", queue_csv_columns(), rows.iterator(chunk_size=2000))
+
     def decide_view(self, request, object_id):
         return decide(self, request, object_id)
+
+    def assign_view(self, request, object_id):
+        """A lead assigns the complaint to a reviewer (`action=assign`, `reviewer`) or takes
+        it back (`action=take_back`), through the services. Anyone else: 403."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        complaint = get_object_or_404(Complaint.objects.only("pk"), pk=as_id(object_id))
+        if not self.has_lead_permission(request):
+            raise PermissionDenied(_("Only lead reviewers assign complaints and take them back."))
+        change_url = reverse("admin:complaints_complaint_change", args=[complaint.pk])
+        action = request.POST.get("action")
+        try:
+            if action == "assign":
+                reviewer_id = as_id(request.POST.get("reviewer", ""))
+                reviewer = reviewers_with_load().filter(pk=reviewer_id).first()
+                services.complaint_assign(
+                    complaint_id=complaint.pk, lead=request.user, reviewer=reviewer
+                )
+                text = _("Complaint #%(id)s assigned to %(name)s.") % {
+                    "id": complaint.pk,
+                    "name": reviewer.get_username(),
+                }
+            elif action == "take_back":
+                services.complaint_take_back(complaint_id=complaint.pk, lead=request.user)
+                text = _("Complaint #%(id)s is back in the queue.") % {"id": complaint.pk}
+            else:
+                self.message_user(request, _("Assign or take back."), messages.ERROR)
+                return HttpResponseRedirect(change_url)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        self.message_user(request, text, messages.SUCCESS)
+        return HttpResponseRedirect(change_url)
 
     # -- the complaint page ---------------------------------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -245,12 +326,55 @@ class ComplaintAdmin(admin.ModelAdmin):
         )
         if complaint is not None and self.has_view_permission(request, complaint):
             extra_context.update(review_context(request, complaint, self))
+            extra_context["is_nav_sidebar_enabled"] = False
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _when(at):
+    return timezone.localtime(at, PLATFORM_TZ).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def _hours_to_target(complaint, now):
+    if complaint.state not in REVIEW_STATES:
+        return ""
+    return f"{(complaint.review_due_at - now).total_seconds() / 3600:.1f}"
+
+
+def queue_csv_columns() -> list:
+    """The queue's columns as the CSV has them: codes and labels, instants in the platform's
+    time zone, the time to target as signed hours (negative once past)."""
+    now = timezone.now()
+    return [
+        (gettext_lazy("case"), lambda c: c.pk),
+        (gettext_lazy("kind"), lambda c: c.get_kind_display()),
+        (gettext_lazy("kind code"), lambda c: c.kind),
+        (gettext_lazy("state"), lambda c: c.get_state_display()),
+        (gettext_lazy("order"), lambda c: c.ticket.order.order_no),
+        (gettext_lazy("shop"), lambda c: c.ticket.shop.code),
+        (gettext_lazy("platform"), lambda c: c.ticket.shop.get_platform_display()),
+        (gettext_lazy("filed at"), lambda c: _when(c.filed_at)),
+        (gettext_lazy("appealed at"), lambda c: _when(c.appealed_at)),
+        (gettext_lazy("review target"), lambda c: _when(c.review_due_at)),
+        (gettext_lazy("hours to target"), lambda c: _hours_to_target(c, now)),
+        (gettext_lazy("time to target"), lambda c: _queue_time_text(c, now)),
+        (
+            gettext_lazy("claimed by"),
+            lambda c: c.assignee.get_username() if c.state == C.IN_REVIEW and c.assignee else "",
+        ),
+        (gettext_lazy("decided at"), lambda c: _when(c.decided_at)),
+    ]
+
+
+def _queue_time_text(complaint, now):
+    if complaint.state in REVIEW_STATES:
+        return time_left_text(complaint.review_due_at, now)
+    return ""
 
 
 def review_context(request, complaint: Complaint, model_admin) -> dict:
     """Everything the complaint page shows: the case, the ticket's facts and timeline, what
-    the buyer was told, the evidence, what upholding would cost, and the decisions open now."""
+    the buyer was told, the evidence, what upholding would cost, the decisions open now (in
+    the words of the complaint's kind), the canned notes for them, and a lead's assignment."""
     now = timezone.now()
     ticket = complaint.ticket
     policy = ticket.policy
@@ -271,9 +395,13 @@ def review_context(request, complaint: Complaint, model_admin) -> dict:
     other_complaints = list(
         Complaint.objects.filter(ticket=ticket).exclude(pk=complaint.pk).order_by("filed_at")
     )
-    form = DecisionForm(initial={"note": request.session.pop(SESSION_NOTE % complaint.pk, "")})
     decisions = available_decisions(complaint, request.user)
+    with_note = [d for d in decisions if d in DECISIONS_WITH_NOTE]
+    templates = (
+        list(DecisionTemplate.objects.for_complaint(complaint, with_note)) if with_note else []
+    )
     held_by_other = complaint.state == C.IN_REVIEW and complaint.assignee_id != request.user.pk
+    is_lead = model_admin.has_lead_permission(request)
     return {
         "title": _("Review complaint #%(id)s") % {"id": complaint.pk},
         "complaint": complaint,
@@ -281,21 +409,32 @@ def review_context(request, complaint: Complaint, model_admin) -> dict:
         "now": now,
         "age": age_text(complaint.filed_at, now),
         "past_target": complaint.is_past_review_target(now),
+        "time_left": time_left(complaint.review_due_at, now)
+        if complaint.state in REVIEW_STATES
+        else None,
         "terms": terms,
         "late_rate_percent": f"{float(policy.late_rate) * 100:g}%",
         "preview_points": preview_points,
         "compensated_before": preview_points == 0,
         "liability": liability,
         "evidence": evidence,
+        "images": [e for e in evidence if e["url"] and e["item"].is_image],
         "evidence_view_missing": any(e["url"] is None for e in evidence),
         "timeline": timeline,
         "buyer_messages": list(ticket.messages.order_by("created_at", "id")),
         "other_complaints": other_complaints,
-        "decision_form": form,
+        "note": request.session.pop(SESSION_NOTE % complaint.pk, ""),
+        "note_error": request.session.pop(SESSION_NOTE_ERROR % complaint.pk, ""),
+        "note_needed": bool(with_note),
         "decisions": decisions,
-        "decision_labels": dict(DecisionForm.base_fields["decision"].choices),
+        "decision_buttons": [(d, decision_label(d, complaint.kind)) for d in decisions],
+        "templates": templates,
         "held_by_other": held_by_other,
         "can_review": model_admin.has_review_permission(request),
+        "is_lead": is_lead,
+        "reviewers": list(reviewers_with_load())
+        if is_lead and complaint.state in OPEN_STATES
+        else [],
         "appeal_window_open": complaint.appeal_window_open(now),
         "ticket_url": reverse("admin:tickets_ticket_change", args=[ticket.pk]),
         "order_url": reverse("admin:tickets_order_change", args=[ticket.order_id]),

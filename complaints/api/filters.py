@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from tickets.api.fields import BooleanFilter
 from tickets.api.filters import IdFilter, InstantRangeFilter
 
-from ..models import OPEN_STATES, Complaint, ComplaintKind, ComplaintState
+from ..models import REVIEW_STATES, Complaint, ComplaintKind, ComplaintState
 
 
 class ComplaintFilter(django_filters.FilterSet):
@@ -20,7 +20,10 @@ class ComplaintFilter(django_filters.FilterSet):
         help_text=_("filed_after / filed_before: RFC 3339 instants with their offset (inclusive)."),
     )
     overdue = BooleanFilter(
-        method="filter_overdue", help_text=_("Open and past the review target (48 h).")
+        method="filter_overdue",
+        help_text=_(
+            "Waiting for a reviewer (a complaint, or an appeal) and past its review target."
+        ),
     )
 
     class Meta:
@@ -28,5 +31,5 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = ["state", "kind", "shop", "shop_code", "ticket", "filed", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        past = Q(state__in=OPEN_STATES, review_due_at__lte=timezone.now())
+        past = Q(state__in=REVIEW_STATES, review_due_at__lte=timezone.now())
         return queryset.filter(past) if value else queryset.exclude(past)

@@ -7,12 +7,12 @@ from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints.models import OPEN_STATES, Complaint, ComplaintKind, ComplaintState
+from complaints.models import REVIEW_STATES, Complaint, ComplaintKind, ComplaintState
 from tickets.models import PLATFORM_TZ, Shop
 
 register = template.Library()
 C = ComplaintState
-TO_DO = (C.PENDING, C.IN_REVIEW, C.APPEALED)
+TO_DO = REVIEW_STATES
 
 
 @register.inclusion_tag("admin/complaints/_review_panel.html", takes_context=True)
@@ -50,7 +50,7 @@ def review_panel(context):
     ]
     totals = [sum(counts.get((state, kind), 0) for kind in ComplaintKind.values) for state in TO_DO]
     figures = Complaint.objects.aggregate(
-        past_target=Count("id", filter=Q(state__in=OPEN_STATES, review_due_at__lte=now)),
+        past_target=Count("id", filter=Q(state__in=REVIEW_STATES, review_due_at__lte=now)),
         mine=Count("id", filter=Q(state=C.IN_REVIEW, assignee=user)),
         decided_today=Count(
             "id",

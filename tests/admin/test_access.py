@@ -31,7 +31,7 @@ def test_reviewers_read_everything_and_change_only_complaints():
     }
 
 
-def test_operations_edit_reasons_policies_and_rollout_and_nothing_else():
+def test_operations_edit_reasons_policies_rollout_and_canned_notes_and_nothing_else():
     granted = perms("operations")
     assert {p for p in granted if not p.split(".")[1].startswith("view_")} == {
         "tickets.add_policy",
@@ -46,6 +46,10 @@ def test_operations_edit_reasons_policies_and_rollout_and_nothing_else():
         "operations.run_sweep",
         "operations.redeliver",
         "django_celery_beat.change_periodictask",
+        # §18: the canned decision notes (决定模板)
+        "complaints.add_decisiontemplate",
+        "complaints.change_decisiontemplate",
+        "complaints.delete_decisiontemplate",
     }
     assert "complaints.change_complaint" not in granted
 

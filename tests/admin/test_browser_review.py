@@ -59,8 +59,8 @@ def test_a_reviewer_works_the_queue(seeded, live_server, page):
     page.goto(f"{live_server.url}/admin/complaints/complaint/")
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 2
-    assert complaint.ticket.order.order_no in rows.nth(0).inner_text()  # oldest first
-    assert rows.nth(0).locator(".rv-overdue").count() == 1  # past the 48 h target
+    assert complaint.ticket.order.order_no in rows.nth(0).inner_text()  # least time left first
+    assert rows.nth(0).locator(".rv-late").inner_text().startswith("−")  # past the 48 h target
     shot(page, "admin-queue.png")
     page.click("#rv-take-next")
     page.wait_for_selector("#rv-decision-form")
@@ -74,8 +74,11 @@ def test_a_reviewer_works_the_queue(seeded, live_server, page):
     page.fill("#id_note", "商家选择无法发货，且未提供任何不可抗力证明，投诉成立。")
     shot(page, "admin-complaint.png", full_page=True)
 
-    # judge it: one click, through the service
+    # judge it: the decision, then its confirmation, through the service
     page.click("button[value=uphold]")
+    page.wait_for_selector("#rv-confirm-button")
+    assert Complaint.objects.get(pk=complaint.pk).state == "in_review"  # not yet
+    page.click("#rv-confirm-button")
     page.wait_for_selector(".messagelist .success")
     assert page.locator("#rv-decision-form").count() == 0
     complaint.refresh_from_db()

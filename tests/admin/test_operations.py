@@ -222,6 +222,8 @@ def test_the_rollout_instant_is_not_editable_by_form(ops_client):
             "second_handling_since_1": "00:00:00",
             "memberships-TOTAL_FORMS": 0,
             "memberships-INITIAL_FORMS": 0,
+            "revocations-TOTAL_FORMS": 0,
+            "revocations-INITIAL_FORMS": 0,
         },
     )
     shop.refresh_from_db()

@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from complaints import services as complaint_services
 from complaints.models import Evidence
+from tests import factories
 from tickets.models import Platform, ReplyReason, RolloutSchedule
 from tickets.services import policy_publish
 
-from .helpers import claimed
+from .helpers import claimed, pending, upheld
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +112,50 @@ def test_the_complaint_page_costs_the_same_with_a_long_history(reviewer_client, 
             assert reviewer_client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+# -- the review queue, pinned (§18): the to-do view sorted by time to target, its search and
+# its CSV export cost the same few queries whatever the number of rows.
+
+# session, user, roles, the shop filter's choices, the count, the page (the export: the
+# changelist's count, then every row in one statement)
+QUEUE_QUERIES = 8
+EXPORT_QUERIES = 9
+
+
+def waiting(reviewer, n, start):
+    """`n` more to do: pending, claimed, and appealed complaints in turn."""
+    for i in range(start, start + n):
+        if i % 3 == 0:
+            pending(order_no=f"TB2026{i:06d}")
+        elif i % 3 == 1:
+            claimed(reviewer, order_no=f"TB2026{i:06d}")
+        else:
+            complaint = upheld(reviewer, order_no=f"TB2026{i:06d}")
+            complaint_services.complaint_appeal(
+                complaint_id=complaint.pk,
+                actor=factories.staff_of(complaint.ticket),
+                note="we shipped",
+                at=timezone.now(),
+            )
+
+
+@pytest.mark.parametrize("query", ["", "?q=TB2026", "?holder=me&overdue=no", "export/"])
+def test_the_queue_is_pinned_at_1_and_at_50_rows(
+    reviewer_client, reviewer, django_assert_max_num_queries, query
+):
+    url = reverse("admin:complaints_complaint_changelist") + query
+    holder_only = "holder=me" in query  # a third of the rows are claimed by the reviewer
+
+    def rows_at_most_queries():
+        bound = EXPORT_QUERIES if query.startswith("export/") else QUEUE_QUERIES
+        with django_assert_max_num_queries(bound):
+            response = reviewer_client.get(url)
+            if query.startswith("export/"):
+                return len(b"".join(response.streaming_content).splitlines()) - 1
+            return len(response.context["cl"].result_list)
+
+    waiting(reviewer, 3 if holder_only else 1, 0)
+    assert rows_at_most_queries() == 1
+    waiting(reviewer, 150 if holder_only else 49, 3)
+    assert rows_at_most_queries() == 50

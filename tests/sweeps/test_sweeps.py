@@ -223,6 +223,61 @@ def test_open_complaints_past_review_target_are_flagged_without_changing_state(r
     }
 
 
+def test_appeals_past_their_own_target_are_flagged_by_the_same_sweep(reviewer):
+    """§18: an appeal waits on the policy's `appeal_review_target` from the appeal, and the
+    review-target sweep flags it as it flags complaints, in the same run."""
+    tickets = urged(2)
+    sweeps.sweep_reply_timeouts(at=tickets[0].reply_due_at)
+    appealed, waiting = Complaint.objects.order_by("pk")
+    complaint_services.complaint_claim(complaint_id=appealed.pk, reviewer=reviewer)
+    complaint_services.complaint_uphold(complaint_id=appealed.pk, reviewer=reviewer, note="late")
+    appealed.refresh_from_db()
+    appealed_at = appealed.decided_at + DAY * 5
+    complaint_services.complaint_appeal(
+        complaint_id=appealed.pk,
+        actor=factories.staff_of(appealed.ticket),
+        note="we shipped",
+        at=appealed_at,
+    )
+    appealed.refresh_from_db()
+    target = appealed_at + dt.timedelta(hours=48)
+    assert appealed.review_due_at == target
+    assert appealed.review_overdue_flagged_at is None
+    assert not appealed.is_past_review_target(target - US)
+    assert appealed.is_past_review_target(target)
+    # the complaint still waiting is flagged first, on its own target; the appeal later
+    assert complaint_sweeps.sweep_review_overdue(at=target - US) == 1
+    assert complaint_sweeps.sweep_review_overdue(at=target) == 1
+    assert complaint_sweeps.sweep_review_overdue(at=target + DAY) == 0
+    flagged = dict(Complaint.objects.values_list("pk", "review_overdue_flagged_at"))
+    assert flagged == {appealed.pk: target, waiting.pk: target - US}
+    assert Complaint.objects.get(pk=appealed.pk).state == "appealed"
+
+
+def test_the_appeal_review_target_is_the_policy_s(reviewer):
+    from tickets.models import Policy
+
+    (ticket,) = urged(1)
+    Policy.objects.filter(pk=ticket.policy_id).update(appeal_review_target=dt.timedelta(hours=6))
+    sweeps.sweep_reply_timeouts(at=ticket.reply_due_at)
+    complaint = Complaint.objects.get()
+    # judged late: flagged past its first target
+    assert complaint_sweeps.sweep_review_overdue(at=complaint.review_due_at) == 1
+    complaint_services.complaint_claim(complaint_id=complaint.pk, reviewer=reviewer)
+    complaint_services.complaint_uphold(complaint_id=complaint.pk, reviewer=reviewer, note="x")
+    complaint.refresh_from_db()
+    at = complaint.decided_at + DAY
+    complaint_services.complaint_appeal(
+        complaint_id=complaint.pk, actor=factories.staff_of(ticket), note="y", at=at
+    )
+    complaint.refresh_from_db()
+    assert complaint.review_due_at == at + dt.timedelta(hours=6)
+    # the appeal starts unflagged, and is flagged afresh against its own target
+    assert complaint.review_overdue_flagged_at is None
+    assert complaint_sweeps.sweep_review_overdue(at=at + dt.timedelta(hours=6) - US) == 0
+    assert complaint_sweeps.sweep_review_overdue(at=at + dt.timedelta(hours=6)) == 1
+
+
 # -- the tasks and the commands call the same services ------------------------------------
 
 

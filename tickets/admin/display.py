@@ -73,6 +73,15 @@ def hours_text(duration) -> str:
     return f"{seconds / 3600:g} h"
 
 
+def transition_label(transition: str, payload: dict) -> str:
+    """What an audit row says happened; a lead's claim or release (§18) names the reviewer."""
+    if transition == "claim" and payload.get("assigned_to"):
+        return _("assigned to %(name)s") % {"name": payload["assigned_to"]}
+    if transition == "release" and "taken_from" in payload:
+        return _("taken back from %(name)s") % {"name": payload["taken_from"]}
+    return str(TRANSITION_LABELS.get(transition, transition))
+
+
 def timeline_rows(ticket) -> list[dict]:
     """The ticket's timeline (its audit rows and its complaints'), labelled for reading."""
     states = {**dict(S.choices), **dict(ComplaintState.choices)}
@@ -81,7 +90,7 @@ def timeline_rows(ticket) -> list[dict]:
         rows.append(
             {
                 "entry": entry,
-                "what": TRANSITION_LABELS.get(entry.transition, entry.transition),
+                "what": transition_label(entry.transition, entry.payload),
                 "source": states.get(entry.source_state, entry.source_state or ""),
                 "target": states.get(entry.state, entry.state),
                 "actor": entry.actor.get_username() if entry.actor is not None else _("system"),

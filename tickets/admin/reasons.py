@@ -90,7 +90,8 @@ class ReplyReasonAdmin(admin.ModelAdmin):
     def deactivated(self, obj):
         return local(obj.deactivated_at) if obj.deactivated_at else "—"
 
-    @admin.display(description=gettext_lazy("used"), boolean=True, ordering="used")
+    # Whether any ticket used it (so it can no longer be deleted), not how often.
+    @admin.display(description=gettext_lazy("in use"), boolean=True, ordering="used")
     def in_use(self, obj):
         return obj.used
 

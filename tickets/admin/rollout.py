@@ -1,19 +1,22 @@
 """Shops, their merchant staff, and the rollout of second handling (§6): by selection or by
-`RolloutSchedule`."""
+`RolloutSchedule`, and taken back from a shop (with who and why) when it was a mistake."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, Subquery, When
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import RolloutSchedule, Shop, ShopMembership
+from ..exceptions import DomainError
+from ..models import RolloutSchedule, SecondHandlingRevocation, Shop, ShopMembership
 from ..rollout import rollout_schedule_apply
-from ..services import shop_enable_second_handling
-from .display import local
+from ..services import shop_enable_second_handling, shop_revoke_second_handling
+from .display import ReadOnlyInline, local
 
 
 class SecondHandlingFilter(admin.SimpleListFilter):
@@ -40,6 +43,25 @@ class MembershipInline(admin.TabularInline):
     verbose_name_plural = gettext_lazy("merchant staff")
 
 
+class RevocationInline(ReadOnlyInline):
+    model = SecondHandlingRevocation
+    fields = ("revoked_at", "revoked_by", "had_since", "reason", "tickets_kept")
+    readonly_fields = fields
+    show_change_link = False
+    verbose_name_plural = gettext_lazy("second handling taken back")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("revoked_by")
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why (kept with the record)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "platform", "second_handling", "created")
@@ -48,8 +70,8 @@ class ShopAdmin(admin.ModelAdmin):
     search_help_text = gettext_lazy("An exact shop code, or a part of the name.")
     list_per_page = 50
     show_full_result_count = False
-    actions = ("enable_second_handling",)
-    inlines = (MembershipInline,)
+    actions = ("enable_second_handling", "revoke_second_handling")
+    inlines = (MembershipInline, RevocationInline)
     change_list_template = "admin/tickets/shop/change_list.html"
 
     def get_readonly_fields(self, request, obj=None):
@@ -94,6 +116,47 @@ class ShopAdmin(admin.ModelAdmin):
             _("Second handling enabled for %(n)d shop(s); %(kept)d already had it.")
             % {"n": changed, "kept": len(ids) - changed},
             messages.SUCCESS,
+        )
+
+    @admin.action(
+        permissions=["change"],
+        description=gettext_lazy("Take second handling back from selected shops"),
+    )
+    def revoke_second_handling(self, request, queryset):
+        """Asks why first (a page of its own), then takes it back shop by shop through
+        `shop_revoke_second_handling`, which records who and why."""
+        form = RevokeForm(request.POST if "apply" in request.POST else None)
+        shops = list(queryset.order_by("code"))
+        if form.is_bound and form.is_valid():
+            for shop in shops:
+                try:
+                    revocation = shop_revoke_second_handling(
+                        shop_id=shop.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except DomainError as error:
+                    self.message_user(request, error.message, messages.ERROR)
+                    continue
+                self.message_user(
+                    request,
+                    _(
+                        "Second handling taken back from %(shop)s; %(kept)d replied ticket(s) "
+                        "keep their entry."
+                    )
+                    % {"shop": shop.code, "kept": revocation.tickets_kept},
+                    messages.SUCCESS,
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/tickets/shop/revoke_second_handling.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Take second handling back"),
+                "opts": self.model._meta,
+                "shops": shops,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
         )
 
 

@@ -14,7 +14,7 @@ from complaints.models import Complaint, ComplaintState
 
 from ..audit import load_payload
 from ..models import Ticket, TicketState
-from .display import TRANSITION_LABELS, ReadOnlyAdmin, local
+from .display import TRANSITION_LABELS, ReadOnlyAdmin, local, transition_label
 
 S = TicketState
 
@@ -89,7 +89,7 @@ class StateLogAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("transition"), ordering="transition")
     def what(self, obj):
-        return TRANSITION_LABELS.get(obj.transition, obj.transition)
+        return transition_label(obj.transition, load_payload(obj.description))
 
     @admin.display(description=gettext_lazy("state"))
     def states(self, obj):

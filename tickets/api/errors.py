@@ -54,6 +54,8 @@ def api_exception_handler(exc, context):
         )
     if isinstance(exc, domain.NotFound):
         return _error("not_found", exc.message, status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, domain.Forbidden):
+        return _error("forbidden", exc.message, status.HTTP_403_FORBIDDEN)
     if isinstance(exc, domain.DomainError):
         code = exc.code if exc.code in CONFLICT_CODES else "conflict"
         return _error(code, exc.message, status.HTTP_409_CONFLICT)

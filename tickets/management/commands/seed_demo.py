@@ -53,6 +53,7 @@ from complaints.models import (
     Complaint,
     ComplaintKind,
     ComplaintState,
+    DecisionTemplate,
     Evidence,
     Liability,
 )
@@ -101,6 +102,9 @@ FIXED_USERS = (
     ("merchant2", (), False, TMALL_SHOP, "merchant, Tmall, second handling not rolled out"),
     ("reviewer1", (roles.REVIEWERS,), True, None, "platform reviewer (admin)"),
     ("ops1", (roles.OPERATIONS,), True, None, "platform operations (admin)"),
+    # §18: a lead reviewer (assigns complaints to reviewers and takes them back); not in §13's
+    # fixed list, which this extends.
+    ("lead1", (roles.REVIEW_LEADS,), True, None, "lead reviewer: assigns complaints (admin)"),
     ("ordersys", (roles.ORDER_SYSTEM,), False, None, "order system service account (API)"),
 )
 BATCH = 2000  # rows per INSERT
@@ -553,7 +557,12 @@ class History:
                 log_at=at,
                 actor=merchant,
                 payload={"note": note},
-                args={"by": merchant, "note": note, "at": at},
+                args={
+                    "by": merchant,
+                    "note": note,
+                    "at": at,
+                    "review_target": ticket.policy.appeal_review_target,
+                },
             )
         else:  # grant_appeal / deny_appeal
             note = "申诉材料成立，撤销判责。" if step == "grant_appeal" else "申诉理由不成立。"
@@ -950,6 +959,43 @@ def _sha256(data: bytes) -> str:
 
 
 # -- the fixed people of §13 ------------------------------------------------------------------
+
+
+# §18: canned decision notes (决定模板) operations keep per kind; reviewers insert and edit them.
+DECISION_TEMPLATES = (
+    ("", "uphold", "未说明原因", "商家未在约定时间内履约，也未说明正当理由，投诉成立。"),
+    ("", "dismiss", "已按时履约", "核实物流记录，商家已在约定时间内发货，投诉不成立。"),
+    (
+        "buyer_fault_claim",
+        "uphold",
+        "凭证不足",
+        "商家提供的凭证不能证明无法履约是买家原因所致，商家举证不成立，判商家责任。",
+    ),
+    (
+        "buyer_fault_claim",
+        "dismiss",
+        "聊天记录为证",
+        "聊天记录显示买家要求暂缓发货，商家举证成立，不判责。",
+    ),
+    ("cannot_ship", "uphold", "无不可抗力证明", "商家选择无法发货，未提供不可抗力证明，投诉成立。"),
+    (
+        "",
+        "grant_appeal",
+        "补充材料成立",
+        "商家补充的发货记录可以证明已按约履约，申诉成立，撤销判责。",
+    ),
+    ("", "deny_appeal", "申诉理由不足", "申诉材料不能改变原判定，维持判责。"),
+)
+
+
+def decision_templates(author):
+    """The demo's canned decision notes, in the order they are offered."""
+    DecisionTemplate.objects.bulk_create(
+        DecisionTemplate(
+            kind=kind, decision=decision, title=title, text=text, position=i, updated_by=author
+        )
+        for i, (kind, decision, title, text) in enumerate(DECISION_TEMPLATES)
+    )
 
 
 def ensure_fixed_people(now) -> dict:
@@ -1511,6 +1557,7 @@ class Command(BaseCommand):
         extra_orders(history, n=max(10, tickets // 5), shops=shops, buyers=buyers)
         history.write()
         Handmade(now=now, users=fixed["users"], shops=fixed["shops"]).build()
+        decision_templates(fixed["users"]["ops1"])
 
     def print_logins(self):
         rows = [("login", "password", "API token", "role"), *tokens_table()]
