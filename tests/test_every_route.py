@@ -190,7 +190,7 @@ def real_value(template: str, name: str, world) -> str:
     if template.startswith("/admin/r/"):
         return str(world["ticket"].pk)
     model = _admin_model(template)
-    if model is not None:
+    if model is not None and model._meta.managed:  # the console's model has no table
         row = model._default_manager.order_by("pk").first()
         return str(row.pk) if row is not None else "1"
     for word, key in (("complaints", "complaint"), ("evidence", "evidence"), ("shops", "shop")):
@@ -281,7 +281,13 @@ def report(failures, calls):
     assert not failures, f"{len(failures)} of {calls} calls:\n" + "\n".join(failures)
 
 
-def broken(status) -> bool:
+# /readyz answers 503 by design while a part is not ready (here: no beat heartbeat, §16).
+READINESS_PROBE_STATUSES = {503}
+
+
+def broken(status, path="") -> bool:
+    if path.startswith("/readyz") and status in READINESS_PROBE_STATUSES:
+        return False
     return not isinstance(status, int) or status >= 500
 
 
@@ -310,7 +316,7 @@ def test_every_route_every_method_every_role_no_server_error(world, walk):
             body = in_turn(BODY_NAMES, 1, template, role, method)[0]
             status = walk(role, method, path, body)
             calls += 1
-            if broken(status):
+            if broken(status, path):
                 failures.append(f"{role} {method} {path} [{body}] -> {status}")
             elif method == "OPTIONS" and role == owner(template) and not is_admin(template):
                 # The API answers OPTIONS itself; a page may send a caller elsewhere (3xx) as
@@ -332,14 +338,14 @@ def test_every_route_with_hostile_path_values_and_queries_no_server_error(world,
                     role = in_turn(ROLES, 1, template, value, method)[0]
                     status = walk(role, method, path, "nul json")
                     calls += 1
-                    if broken(status):
+                    if broken(status, path):
                         failures.append(f"{role} {method} {path} -> {status}")
         path = fill(template, lambda name, t=template: real_value(t, name, world))
         roles = [owner(template)] if is_admin(template) else ROLES
         for role, query in itertools.product(roles, HOSTILE_QUERIES):
             status = walk(role, "GET", f"{path}?{query}")
             calls += 1
-            if broken(status):
+            if broken(status, path):
                 failures.append(f"{role} GET {path}?{query[:20]}… -> {status}")
     report(failures, calls)
 
@@ -357,6 +363,6 @@ def test_every_hostile_body_on_every_route_no_server_error(world, walk):
             method = in_turn(methods, 1, template, body)[0]
             status = walk(role, method, path, body)
             calls += 1
-            if broken(status):
+            if broken(status, path):
                 failures.append(f"{role} {method} {path} [{body}] -> {status}")
     report(failures, calls)

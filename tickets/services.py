@@ -91,11 +91,15 @@ def _require_state(ticket: Ticket, *states, action: str):
 # "1e3", "NaN" and full-width "１２３"; none of those is an amount an order system should send.
 AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 AMOUNT = re.compile(AMOUNT_PATTERN)
+# Well formed but more yuan than the column holds: say so, not that the format is wrong.
+TOO_LARGE_AMOUNT = re.compile(r"^[0-9]{11,}(\.[0-9]{1,2})?$")
 
 
 def parse_amount(value) -> Decimal:
     if isinstance(value, Decimal) and value.is_finite() and not value.is_signed():
         value = str(value)  # callers in code may pass a Decimal; it must read as an amount too
+    if isinstance(value, str) and TOO_LARGE_AMOUNT.match(value):
+        raise ValidationError(_("The amount is too large."), field="amount")
     if not isinstance(value, str) or not AMOUNT.match(value):
         raise ValidationError(
             _(

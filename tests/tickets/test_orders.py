@@ -78,7 +78,7 @@ def test_upsert_with_a_bad_amount_is_refused(shop, amount):
     assert not User.objects.filter(username="buyer-x").exists()
 
 
-@pytest.mark.parametrize(("amount", "stored"), [("0", "0.00"), ("12.3", "12.30"), (7, "7.00")])
+@pytest.mark.parametrize(("amount", "stored"), [("0", "0.00"), ("12.3", "12.30"), ("7", "7.00")])
 def test_upsert_amount_is_stored_as_yuan_with_two_places(shop, amount, stored):
     order, _ = upsert(amount=amount)
     order.refresh_from_db()
@@ -126,7 +126,7 @@ def test_an_order_cannot_move_to_another_buyer(shop):
     assert not User.objects.filter(username="someone-else").exists()
 
 
-@pytest.mark.parametrize("amount", ["10000000000", "10000000000.00", "1e12"])
+@pytest.mark.parametrize("amount", ["10000000000", "10000000000.00", "123456789012"])
 def test_upsert_with_an_amount_too_large_for_the_column_is_refused_as_too_large(shop, amount):
     with pytest.raises(ValidationError) as error:
         upsert(amount=amount)

@@ -11,7 +11,7 @@ from django_fsm_log.models import StateLog
 from complaints import services as cs
 from tests import factories as f
 from tickets import services
-from tickets.exceptions import NotFound, ValidationError
+from tickets.exceptions import Conflict, NotFound, ValidationError
 from tickets.models import MessageKind, Order, Settlement, Ticket
 from tickets.models import TicketState as S
 
@@ -136,24 +136,26 @@ def test_settling_the_same_event_twice_changes_nothing():
     assert Order.objects.filter(pk=ticket.order_id).values().get() == order_before
 
 
-def test_a_refund_after_shipment_is_recorded_on_the_order_only():
+def test_a_refund_after_shipment_is_refused_and_changes_nothing():
+    """§17: an order is settled once; the other event afterwards is a conflict."""
     ticket = f.urged(at=timezone.now() - dt.timedelta(hours=2))
     settle(ticket, "shipped", at=timezone.now() - dt.timedelta(hours=1))
     before = f.footprint(ticket)
-    at = timezone.now()
-    order = settle(ticket, "refunded", at=at)
-    assert order.refunded_at == at
+    with pytest.raises(Conflict):
+        settle(ticket, "refunded", at=timezone.now())
     assert f.footprint(ticket) == before
     ticket.refresh_from_db()
     assert ticket.settlement == "shipped"
+    assert ticket.order.refunded_at is None
 
 
-def test_a_second_event_during_review_keeps_the_first_settlement():
+def test_a_second_event_during_review_is_refused_and_keeps_the_first_settlement():
     ticket = f.ticket_in("platform_review", at=timezone.now() - dt.timedelta(hours=2))
     first = timezone.now() - dt.timedelta(hours=1)
     settle(ticket, "shipped", at=first)
     before = f.footprint(ticket)
-    settle(ticket, "refunded", at=timezone.now())
+    with pytest.raises(Conflict):
+        settle(ticket, "refunded", at=timezone.now())
     assert f.footprint(ticket) == before
     ticket.refresh_from_db()
     assert (ticket.settlement, ticket.settled_at) == ("shipped", first)
