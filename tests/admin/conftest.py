@@ -69,9 +69,9 @@ def seeded(transactional_db):
     for name in (
         "tickets.migrations.0002_seed_reasons_policies_roles",
         "tickets.migrations.0004_admin_role_permissions",
-        "tickets.migrations.0011_review_leads_group",
-        "tickets.migrations.0013_second_handling_taken_back",
-        "complaints.migrations.0004_decision_templates",
+        "tickets.migrations.0013_review_leads_group",
+        "tickets.migrations.0015_second_handling_taken_back",
+        "complaints.migrations.0005_decision_templates",
     ):
         module = importlib.import_module(name)
         seed = getattr(module, "seed", None) or getattr(module, "grant", None) or module.create
