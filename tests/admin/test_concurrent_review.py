@@ -66,8 +66,8 @@ def test_two_reviewers_take_and_decide_the_same_complaint(two_reviewers):
         refused = [msgs for _, msgs in claims if any("claimed by" in m for m in msgs)]
         assert len(refused) == 1, claims
         decisions = at_once(
-            (clients[0], url, {"decision": "uphold", "note": "late"}),
-            (clients[1], url, {"decision": "dismiss", "note": "fine"}),
+            (clients[0], url, {"decision": "uphold", "note": "late", "confirmed": "on"}),
+            (clients[1], url, {"decision": "dismiss", "note": "fine", "confirmed": "on"}),
         )
         complaint.refresh_from_db()
         expected = "upheld" if holder == a else "dismissed"
@@ -87,8 +87,8 @@ def test_one_holder_deciding_twice_in_two_tabs_decides_once(two_reviewers):
         tab1, tab2 = logged_in(a), logged_in(a)
         tab1.post(url, {"decision": "claim"})
         results = at_once(
-            (tab1, url, {"decision": "uphold", "note": "late"}),
-            (tab2, url, {"decision": "dismiss", "note": "fine"}),
+            (tab1, url, {"decision": "uphold", "note": "late", "confirmed": "on"}),
+            (tab2, url, {"decision": "dismiss", "note": "fine", "confirmed": "on"}),
         )
         complaint.refresh_from_db()
         assert complaint.state in ("upheld", "dismissed")
@@ -105,8 +105,12 @@ def test_two_reviewers_decide_the_same_appeal(two_reviewers):
         complaint = appealed(a)
         url = decide_url(complaint)
         results = at_once(
-            (logged_in(a), url, {"decision": "grant_appeal", "note": "proof ok"}),
-            (logged_in(b), url, {"decision": "deny_appeal", "note": "no proof"}),
+            (
+                logged_in(a),
+                url,
+                {"decision": "grant_appeal", "note": "proof ok", "confirmed": "on"},
+            ),
+            (logged_in(b), url, {"decision": "deny_appeal", "note": "no proof", "confirmed": "on"}),
         )
         complaint.refresh_from_db()
         assert complaint.state in ("overturned", "upheld_final")
