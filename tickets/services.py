@@ -22,7 +22,7 @@ from complaints.models import CompensationKind, ComplaintKind
 from complaints.services import compensation_create, complaint_file, evidence_attach
 
 from . import roles
-from .audit import SYSTEM, audited, log_creation
+from .audit import SYSTEM, audited, audited_save, log_creation
 from .exceptions import (
     Conflict,
     DeadlinePassed,
@@ -400,7 +400,8 @@ def ticket_reply(
     _check_ship_by(ticket, plan, ship_by, at)
     note = (note or "").strip()
     payload = {"plan": plan, "reason": reason_obj.code, "ship_by": ship_by, "note": note}
-    with audited(ticket, actor=actor, payload=payload, at=at):
+    # The API's hot path: the changed fields and the audit row in one guarded statement.
+    with audited_save(ticket, actor=actor, payload=payload, at=at):
         ticket.reply(
             plan=plan,
             reason=reason_obj,
@@ -410,7 +411,6 @@ def ticket_reply(
             at=at,
             buyer_window=ticket.policy.buyer_window,
         )
-    ticket.save()
     message_buyer(
         ticket=ticket,
         kind=MessageKind.REPLY,
