@@ -21,7 +21,7 @@ from complaints.evidence import check_evidence
 from complaints.models import CompensationKind, ComplaintKind
 from complaints.services import compensation_create, complaint_file, evidence_attach
 
-from . import roles
+from . import roles, statements
 from .audit import SYSTEM, audited, audited_save, log_creation
 from .exceptions import (
     Conflict,
@@ -341,7 +341,8 @@ def _reply_reason(plan: str, reason: str) -> ReplyReason:
     """§5: a plan, and an active catalogued reason that allows it."""
     if plan not in Plan.values:
         raise ValidationError(_("Choose a plan."), field="plan")
-    reason_obj = ReplyReason.objects.active().filter(code=reason or "").first()
+    # One prepared statement (the API's hot path): ReplyReason.objects.active().filter(code=…)
+    reason_obj = statements.first(ReplyReason, code=reason or "", is_active=True)
     if reason_obj is None:
         raise ValidationError(_("Choose a reason from the catalogue."), field="reason")
     if not reason_obj.allows(plan):

@@ -258,7 +258,7 @@ POLICY_IMPACT_TIMEOUT_SECONDS = float(os.environ.get("POLICY_IMPACT_TIMEOUT_SECO
 
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}
     }
 
 # -- Abuse limits (§17): login lockout, the client's address, Content-Security-Policy ---------
