@@ -284,8 +284,9 @@ def main():
 
             return post
 
-        for side in servers:  # warm the workers up
+        for side in servers:  # warm the workers up, on both paths
             run_phase(args.clients, 1.0, healthz(side))
+            run_phase(args.clients, 1.0, reply(side))
         rates = {(side, what): [] for side in servers for what in ("healthz", "reply")}
         failed = False
         ratios = []

@@ -257,9 +257,7 @@ OPERATIONS_WORKER_PING_TIMEOUT = float(os.environ.get("OPERATIONS_WORKER_PING_TI
 POLICY_IMPACT_TIMEOUT_SECONDS = float(os.environ.get("POLICY_IMPACT_TIMEOUT_SECONDS", "20"))
 
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
 
 # -- Abuse limits (§17): login lockout, the client's address, Content-Security-Policy ---------
 
