@@ -220,6 +220,42 @@ def run_phase(clients: int, seconds: float, make_request) -> tuple[float, int, i
 
 
 FLOOR_APP = "bench.floor:application"  # the raw-SQL floor (bench/floor.py)
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU of these processes so far (Linux /proc; gone processes count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def server_pids(server: subprocess.Popen) -> list[int]:
+    """gunicorn's master and its workers."""
+    try:
+        with open(f"/proc/{server.pid}/task/{server.pid}/children") as children:
+            return [server.pid, *map(int, children.read().split())]
+    except OSError:
+        return [server.pid]
+
+
+def backend_pids() -> list[int]:
+    """The PostgreSQL server processes serving the benchmark's database."""
+    import psycopg
+
+    name = urlsplit(database_url()).path.lstrip("/")
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    return [pid for (pid,) in rows]
 
 
 def stop(server: subprocess.Popen) -> None:
@@ -290,6 +326,7 @@ def main():
         rates = {(side, what): [] for side in servers for what in ("healthz", "reply")}
         failed = False
         ratios = []
+        cpu = {side: [] for side in servers}  # per reply: [app ms, database ms] by round
         for round_no in range(1, args.rounds + 1):
             # The two reply phases run back to back (which side goes first alternates): the
             # machine's load drifts, and each round's ratio compares like with like.
@@ -297,7 +334,14 @@ def main():
             line = []
             for what, make in (("healthz", healthz), ("reply", reply)):
                 for side in order:
+                    # CPU of the side's gunicorn and of the database's server processes (only
+                    # one side runs at a time): where each reply's time goes.
+                    pids = (server_pids(servers[side]), backend_pids())
+                    before = [cpu_seconds(p) for p in pids]
                     rate, ok, bad = run_phase(args.clients, args.seconds, make(side))
+                    if what == "reply" and ok:
+                        used = [cpu_seconds(p) - b for p, b in zip(pids, before, strict=True)]
+                        cpu[side].append([1000 * u / ok for u in used])
                     rates[side, what].append(rate)
                     line.append(f"{side} {what} {rate:6.1f}/s ({ok} ok, {bad} failed)")
                     failed = failed or bool(bad)
@@ -318,6 +362,12 @@ def main():
             f"{side:>7}: median /healthz {health:7.1f}/s, median reply {replies:7.1f}/s "
             f"(reply/healthz {replies / health if health else 0.0:.2f})"
         )
+    for side, rounds in cpu.items():
+        if rounds:
+            app, db = (statistics.median(r[i] for r in rounds) for i in (0, 1))
+            print(
+                f"{side:>7}: CPU per reply (median) {app:5.2f} ms gunicorn, {db:5.2f} ms database"
+            )
     print(
         f"clients={args.clients}, gunicorn workers={args.workers} each, "
         f"idempotency keys={'no' if args.no_idempotency_key else 'yes'}"
