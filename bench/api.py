@@ -15,7 +15,9 @@ Target: the project's reply throughput ≥ 50 % of the floor's.
    connection per request as gunicorn's sync workers close them). Each reply goes to a ticket
    never replied before, with a fresh Idempotency-Key, as a careful client sends it. The two
    reply phases of a round run back to back; the median over the rounds of their ratio
-   (project ÷ floor) is the result. Each side's median reply/healthz ratio is printed too.
+   (project ÷ floor) is the result. Each side's median reply/healthz ratio is printed too, and
+   its CPU per reply: its gunicorn processes' and the database server processes' CPU time over
+   its reply phases (only one side runs at a time) divided by the replies made.
 
     .venv/bin/python bench/api.py [--tickets N] [--seconds S] [--rounds R] [--clients C]
                                   [--workers W] [--no-idempotency-key]
