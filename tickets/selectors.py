@@ -75,6 +75,40 @@ def with_current_deadline(qs):
     return qs.annotate(deadline=CURRENT_DEADLINE)
 
 
+# §14 the list as a work queue: each deadline a ticket can wait on, set only while the ticket
+# still waits on it (NULL otherwise, so that it sorts last). Second handling is open until the
+# promised date ends, so "ship-by" is also its deadline.
+QUEUE_DEADLINES = {
+    "reply_due": Case(
+        When(state=S.AWAITING_REPLY, then=F("reply_due_at")),
+        default=None,
+        output_field=DateTimeField(),
+    ),
+    "buyer_due": Case(
+        When(state=S.AWAITING_BUYER, then=F("buyer_due_at")),
+        default=None,
+        output_field=DateTimeField(),
+    ),
+    "ship_due": Case(
+        When(state__in=(S.AWAITING_BUYER, S.AGREED), then=F("ship_deadline")),
+        default=None,
+        output_field=DateTimeField(),
+    ),
+}
+
+
+def ordered_by_deadline(qs, which: str):
+    """`qs` soonest first by the deadline `which` (`deadline`, the current one, or a key of
+    QUEUE_DEADLINES); tickets not waiting on it last, newest first."""
+    if which != "deadline":
+        qs = qs.annotate(deadline=CURRENT_DEADLINE, sort_deadline=QUEUE_DEADLINES[which])
+        key = "sort_deadline"
+    else:
+        qs = with_current_deadline(qs)
+        key = "deadline"
+    return qs.order_by(F(key).asc(nulls_last=True), "-created_at", "-id")
+
+
 def overdue(qs, *, at=None):
     return with_current_deadline(qs).filter(deadline__lte=at or timezone.now())
 
