@@ -93,7 +93,8 @@ def test_batch_reply_and_export_from_the_filtered_list(
         chosen = [*shop_world["waiting"][:2], shop_world["fresh"]]
         for ticket in chosen:
             page.locator(f"input[name=tickets][value='{ticket.pk}']").check()
-        assert page.locator("[data-selected-count]").is_visible()
+        ticked = page.locator("[data-selected-count]").inner_text()
+        assert ticked == ("已勾选：3" if language == "zh-hans" else "Ticked: 3")
         page.select_option("#batch_plan", "ship_later")
         page.select_option("#batch_reason", "stock_shortage")
         day = (timezone.localdate() + dt.timedelta(days=20)).isoformat()
