@@ -24,14 +24,8 @@
   }
 
   function filterReasons() {
-    var p = plan.value;
-    reason.querySelectorAll("option[data-plans]").forEach(function (option) {
-      var allowed = !p || option.dataset.plans.split(" ").indexOf(p) >= 0;
-      option.hidden = !allowed;
-      option.disabled = !allowed;
-      if (!allowed && option.selected) reason.value = "";
-    });
-    if (shipField) shipField.hidden = p === "cannot_ship";
+    window.offerReasonsFor(reason, plan.value);
+    if (shipField) shipField.hidden = plan.value === "cannot_ship";
   }
 
   if (all) {
