@@ -140,6 +140,12 @@ class ComplaintFilterForm(QueueFilterForm):
     )
     field_order = ["q", "state", "kind", "created_from", "created_to", "per_page"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A complaint's date is the day it was filed.
+        self.fields["created_from"].label = _("Filed from")
+        self.fields["created_to"].label = _("Filed to")
+
 
 class DashboardForm(forms.Form):
     days = forms.TypedChoiceField(

@@ -186,3 +186,14 @@ def test_complaint_list_with_liabilities_keeps_queries_flat(
     with django_assert_max_num_queries(8):
         response = merchant_client.get(COMPLAINTS, {"per_page": 50})
     assert len(response.context["page"]) == rows
+
+
+def test_the_complaint_list_filters_by_filing_day(merchant_client, shop):
+    now = timezone.now()
+    old = factories.replied(shop=shop, plan="cannot_ship", at=now - dt.timedelta(days=3))
+    new = factories.replied(shop=shop, plan="cannot_ship")
+    old_day = timezone.localtime(old.complaints.get().filed_at, PLATFORM_TZ).date().isoformat()
+    response = merchant_client.get(COMPLAINTS, {"created_from": old_day, "created_to": old_day})
+    assert [c.ticket_id for c in response.context["page"]] == [old.pk]
+    assert "Filed from" in response.content.decode()
+    assert new.pk not in [c.ticket_id for c in response.context["page"]]
