@@ -27,7 +27,6 @@ class BatchItem:
     state: str | None = None
     code: str | None = None
     detail: str | None = None
-    field: str | None = None
     reply: Ticket | None = None  # the replied ticket, for pages that show its order
 
     def as_dict(self) -> dict:
@@ -94,7 +93,6 @@ def ticket_batch_reply(
                     ok=False,
                     code=error.code,
                     detail=str(error.message),
-                    field=error.field,
                 )
             )
         else:
