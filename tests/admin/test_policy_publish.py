@@ -218,6 +218,7 @@ def test_a_version_published_meanwhile_asks_for_a_new_check(ops_client):
 def test_the_button_says_publish_then_confirm_and_publish(ops_client):
     html = ops_client.get(reverse(ADD) + "?platform=taobao").content.decode()
     assert submit_labels(html) == ["Publish"]
+    assert "<h1>Publish a policy version</h1>" in html
     html = ops_client.post(reverse(ADD), policy_form(late_rate="8")).content.decode()
     assert set(submit_labels(html)) == {"Confirm and publish"}
     assert "Save" not in submit_labels(html)
@@ -226,7 +227,7 @@ def test_the_button_says_publish_then_confirm_and_publish(ops_client):
 def test_the_button_says_fabu_in_chinese(ops_client, compiled_messages):
     html = chinese(ops_client).get(reverse(ADD) + "?platform=taobao").content.decode()
     assert submit_labels(html) == ["发布"]
-    assert "保存" not in html
+    assert "<h1>发布规则版本</h1>" in html and "保存" not in html
     html = chinese(ops_client).post(reverse(ADD), policy_form(late_rate="8")).content.decode()
     assert set(submit_labels(html)) == {"确认发布"}
 

@@ -163,6 +163,7 @@ class PolicyAdmin(admin.ModelAdmin):
         # Publishing is one step; the new version is read-only, so no "continue editing".
         extra_context = {
             **(extra_context or {}),
+            "title": _("Publish a policy version"),
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
         }
