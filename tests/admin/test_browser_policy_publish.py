@@ -13,6 +13,7 @@ from tests.browser.conftest import compiled_messages  # noqa: F401 (a fixture)
 from tickets.models import Policy
 
 from .conftest import staff
+from .test_browser_policy_preview import browser_context_args, log_in  # noqa: F401 (1440 px)
 from .test_browser_review import shot
 
 pytestmark = [
@@ -46,16 +47,6 @@ TEXTS = {
 }
 
 
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    return {
-        **browser_context_args,
-        "locale": "zh-CN",
-        "timezone_id": "Asia/Shanghai",
-        "viewport": {"width": 1440, "height": 1100},
-    }
-
-
 @pytest.mark.usefixtures("compiled_messages")
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_operations_publish_after_seeing_the_changes(seeded, live_server, page, language):
@@ -64,10 +55,7 @@ def test_operations_publish_after_seeing_the_changes(seeded, live_server, page, 
     page.context.add_cookies(
         [{"name": "django_language", "value": language, "url": live_server.url}]
     )
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", ops.username)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("input[type=submit]")
+    log_in(page, live_server, ops)
     page.goto(f"{live_server.url}/admin/tickets/policy/add/?platform=taobao")
 
     assert page.input_value("#id_reply_window") == "24"
