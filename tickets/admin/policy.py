@@ -1,5 +1,8 @@
-"""Policy versions (§8): published through `policy_publish`, never edited; before publishing,
-the publish form previews the draft's impact on recent tickets (§19, `tickets.impact`)."""
+"""Policy versions (§8): published through `policy_publish`, never edited. The publish form
+takes hours, days and percentages (`policy_values`), shows the changes against the version the
+new one follows and publishes only when they are confirmed; on the same page it previews the
+draft's impact on recent tickets (§19, `tickets.impact`). A published version reads as people
+say its numbers."""
 
 import hashlib
 import json
