@@ -113,22 +113,29 @@ def overdue(qs, *, at=None):
     return with_current_deadline(qs).filter(deadline__lte=at or timezone.now())
 
 
-# The deadlines the merchant answers for: the reply and the promised ship date. Past the
-# buyer's deadline it is the buyer who was silent (deemed acceptance), not the merchant late.
-MERCHANT_DEADLINE = Case(
-    When(state=S.AWAITING_REPLY, then=F("reply_due_at")),
-    When(state=S.AGREED, then=F("ship_deadline")),
-    default=None,
-    output_field=DateTimeField(),
-)
+def merchant_late(at) -> Q:
+    """§4: past a deadline the merchant answers for (the reply, the promised ship date) and not
+    yet swept. Past the buyer's deadline it is the buyer who was silent (deemed acceptance),
+    never lateness. One condition per deadline, each served by its partial index."""
+    return Q(state=S.AWAITING_REPLY, reply_due_at__lte=at) | Q(
+        state=S.AGREED, ship_deadline__lte=at
+    )
 
 
 def merchant_overdue(qs, *, at=None):
-    """Tickets past a deadline the merchant answers for (reply, promised ship date), where the
-    sweep has not acted yet: the merchant's "overdue" on the pages."""
-    return qs.annotate(merchant_deadline=MERCHANT_DEADLINE).filter(
-        merchant_deadline__lte=at or timezone.now()
-    )
+    """ "Overdue" wherever it is offered (merchant pages, the API's `overdue`, the admin's
+    ticket list): tickets past a deadline the merchant answers for."""
+    return qs.filter(merchant_late(at or timezone.now()))
+
+
+def merchant_on_time(qs, *, at=None):
+    """The others: nothing waited on, a deadline still ahead, or a buyer's window over."""
+    return qs.exclude(merchant_late(at or timezone.now()))
+
+
+def buyer_window_over(qs, *, at=None):
+    """Plans whose buyer did not answer in time: deemed accepted at the sweep's next run."""
+    return qs.filter(state=S.AWAITING_BUYER, buyer_due_at__lte=at or timezone.now())
 
 
 def due_within(qs, *, hours: float, at=None):

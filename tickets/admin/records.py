@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy
 
 from complaints.models import Complaint
 
-from ..models import BuyerMessage, Order, Ticket
-from ..selectors import overdue, with_current_deadline
+from ..models import BuyerMessage, Order, Ticket, TicketState
+from ..selectors import buyer_window_over, merchant_overdue, with_current_deadline
 from .display import (
     TICKET_COLOURS,
     ReadOnlyAdmin,
@@ -26,18 +26,29 @@ from .display import (
 
 
 class TicketOverdueFilter(admin.SimpleListFilter):
+    """ "Overdue" as everywhere (the merchant pages, the API): past a deadline the merchant
+    answers for. A buyer who did not answer in time is apart: deemed acceptance, which the
+    buyer-silence sweep applies, not anyone's lateness."""
+
     title = gettext_lazy("deadline")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Past its deadline (sweep pending)")), ("no", _("Within deadline"))]
+        return [
+            ("yes", _("Merchant past a deadline (reply or promised date)")),
+            ("buyer_silent", _("Buyer did not answer in time (deemed acceptance pending)")),
+            ("no", _("Within deadline")),
+        ]
 
     def queryset(self, request, queryset):
+        now = timezone.now()
         if self.value() == "yes":
-            return overdue(queryset)
+            return merchant_overdue(queryset, at=now)
+        if self.value() == "buyer_silent":
+            return buyer_window_over(queryset, at=now)
         if self.value() == "no":
             return with_current_deadline(queryset).filter(
-                Q(deadline__gt=timezone.now()) | Q(deadline__isnull=True)
+                Q(deadline__gt=now) | Q(deadline__isnull=True)
             )
         return queryset
 
@@ -212,11 +223,15 @@ class TicketAdmin(ReadOnlyAdmin):
         deadline = getattr(obj, "deadline", None)
         if deadline is None:
             return "—"
-        if deadline <= timezone.now():
-            return format_html(
-                '{} <span class="rv-badge rv-overdue">{}</span>', local(deadline), _("past")
-            )
-        return local(deadline)
+        if deadline > timezone.now():
+            return local(deadline)
+        if (
+            obj.state == TicketState.AWAITING_BUYER
+        ):  # the buyer's silence: deemed acceptance, not late
+            return format_html("{} {}", local(deadline), badge(_("deemed accepted"), "#6b6b6b"))
+        return format_html(
+            '{} <span class="rv-badge rv-overdue">{}</span>', local(deadline), _("past")
+        )
 
     @admin.display(description=gettext_lazy("order"))
     def order_link(self, obj):
