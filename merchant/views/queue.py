@@ -65,7 +65,7 @@ def ticket_queue(request, params, *, now=None) -> Queue:
     if filters.get("overdue") == "1":
         qs = selectors.merchant_overdue(qs, at=now)
     elif filters.get("overdue") == "0":
-        qs = qs.exclude(pk__in=selectors.merchant_overdue(qs, at=now).values("pk"))
+        qs = selectors.merchant_on_time(qs, at=now)
     if filters.get("due_within"):
         qs = selectors.due_within(qs, hours=filters["due_within"], at=now)
     sort = filters.get("sort") or "deadline"
