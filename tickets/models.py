@@ -408,6 +408,10 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["buyer", "created_at"], name="ticket_buyer_created_idx"),
             # §19 what-if: a platform's tickets of the last N days, whatever the table's size.
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # The open tickets each policy version governs (the policy list, capped).
+            models.Index(
+                fields=["policy"], condition=~Q(state=S.COMPLETED), name="ticket_open_policy_idx"
+            ),
         ]
 
     def __str__(self):
