@@ -95,15 +95,27 @@ def complaint_filed(complaint: Complaint):
 
 
 def complaints_filed(complaint_ids):
-    """A sweep's batch of new complaints, counted per shop and day in one read."""
-    rows = (
+    """A sweep's batch of new complaints, counted per shop and day in one statement
+    (INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE), whatever the batch's size."""
+    counted = (
         Complaint.objects.filter(pk__in=complaint_ids)
         .values(shop=F("ticket__shop_id"), day=TruncDate("ticket__created_at", tzinfo=PLATFORM_TZ))
         .annotate(n=Count("id"), t=Count("id", filter=Q(kind=ComplaintKind.REPLY_TIMEOUT)))
         .order_by()
     )
-    for row in rows:
-        _day_amounts(row["shop"], row["day"], complaints=row["n"], timeouts=row["t"])
+    sql, params = counted.query.sql_with_params()
+    q = connection.ops.quote_name
+    table = q(ShopDay._meta.db_table)
+    with connection.cursor() as cursor:
+        # "WHERE true": SQLite reads ON CONFLICT after a bare SELECT as a join's condition.
+        cursor.execute(
+            f"INSERT INTO {table} (shop_id, day, handled, handled_seconds, complaints, timeouts, "
+            f"upheld) SELECT s.{q('shop')}, s.{q('day')}, 0, 0, s.{q('n')}, s.{q('t')}, 0 "
+            f"FROM ({sql}) s WHERE true ON CONFLICT (shop_id, day) DO UPDATE SET "
+            f"complaints = {table}.complaints + excluded.complaints, "
+            f"timeouts = {table}.timeouts + excluded.timeouts",
+            params,
+        )
 
 
 def complaint_upheld_changed(complaint: Complaint, delta: int):
