@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tickets import roles, rollups
+from tickets import roles
 from tickets.audit import SYSTEM, audited, log_creation
 from tickets.exceptions import (
     Conflict,
@@ -57,7 +57,6 @@ def complaint_file(
         merchant_note=merchant_note,
         review_due_at=at + ticket.policy.review_target,
     )
-    rollups.complaint_filed(complaint)
     log_creation(
         complaint,
         transition="file",
@@ -294,7 +293,6 @@ def complaint_uphold(*, complaint_id, reviewer, note, at=None) -> Complaint:
     with audited(complaint, actor=reviewer, payload={"note": note}, at=at):
         complaint.uphold(by=reviewer, note=note, at=at, appeal_window=policy.appeal_window)
     complaint.save()
-    rollups.complaint_upheld_changed(complaint, +1)
     points = liability_points(complaint=complaint, at=at)
     compensation = compensation_create(
         ticket=ticket,
@@ -395,7 +393,6 @@ def _decide_appeal(complaint_id, reviewer, note, at, *, grant: bool) -> Complain
             complaint.deny_appeal(by=reviewer, note=note, at=at)
     complaint.save()
     if grant:
-        rollups.complaint_upheld_changed(complaint, -1)
         # 申诉成立: the liability is reversed, its points and compensation with it.
         liability = Liability.objects.select_for_update().get(complaint=complaint)
         liability.reversed_at = at

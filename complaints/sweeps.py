@@ -8,7 +8,6 @@ from django.db import connection, models, transaction
 from django.db.models import F, Value
 from django.utils import timezone
 
-from tickets import rollups
 from tickets.bulk import insert_select, json_text, log_creations, message_buyers
 from tickets.models import MessageKind
 from tickets.outbox import KIND_TEXTS, TEXTS
@@ -37,7 +36,6 @@ def file_complaints(tickets: models.QuerySet, *, kind: str, at) -> list[int]:
             output_field=models.DateTimeField(),
         ),
     )
-    rollups.complaints_filed(filed)
     # The new rows by primary key: their statistics may not know them yet (a burst into a
     # quiet table), and a lookup by id never needs them.
     complaints = Complaint.objects.filter(pk__in=filed)

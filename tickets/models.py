@@ -459,9 +459,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         return self.state == S.AWAITING_BUYER and at < self.buyer_due_at
 
     def _mark_first_action(self, at):
-        if self.first_action_at is None:
-            self.first_action_at = at
-            self._first_action_new = True  # for tickets.rollups.ticket_handled, once saved
+        self.first_action_at = self.first_action_at or at
 
     # -- transitions (pure) -------------------------------------------------------------
     @transition(
@@ -763,14 +761,14 @@ class RolloutSchedule(models.Model):
 class ShopDay(models.Model):
     """A shop's tickets created on one day (Asia/Shanghai): those handled (a first merchant
     action) with the sum of their handling seconds, and their complaints filed, timeouts and
-    upheld. Written in the transactions that change them (`tickets.rollups`)."""
+    upheld. Kept by database triggers in the statements that change them (`tickets.rollups`)."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
-    handled = models.PositiveIntegerField(default=0)
+    handled = models.IntegerField(default=0)
     handled_seconds = models.FloatField(default=0)
-    complaints = models.PositiveIntegerField(default=0)
-    timeouts = models.PositiveIntegerField(default=0)
+    complaints = models.IntegerField(default=0)
+    timeouts = models.IntegerField(default=0)
     upheld = models.IntegerField(default=0)
 
     class Meta:
@@ -787,7 +785,7 @@ class ShopDayBucket(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     bucket = models.SmallIntegerField()
-    handled = models.PositiveIntegerField(default=0)
+    handled = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -1,13 +1,13 @@
 """§9 figures per shop and day, the way the platform's 新灯塔 computes them: a big shop's
 dashboard reads its days, not its tickets.
 
-Kept in the transactions that change them, by one-line hooks:
-- `ticket_handled` after a ticket is saved: its first merchant action (reply, second handling,
-  settlement) adds it to `ShopDay.handled` / `handled_seconds` and to its `ShopDayBucket`;
-- `complaint_filed` / `complaints_filed` (the sweeps' batches): complaints and timeouts;
-- `complaint_upheld_changed`: upheld (+1 on uphold, −1 when an appeal overturns it).
-Every figure belongs to the day (Asia/Shanghai) the ticket was created on. `rebuild` computes
-the rows again from the tickets (the migration that adds them; after bulk loads).
+Kept by database triggers in the very statements that change tickets and complaints (see
+`install_triggers`): a handled ticket (its first merchant action: reply, second handling,
+settlement) counts in `ShopDay.handled` / `handled_seconds` and in its `ShopDayBucket`; a
+complaint in `complaints`, `timeouts` (reply_timeout) and `upheld` (upheld, appealed, upheld
+finally; an overturn takes it back). Every figure belongs to the day (Asia/Shanghai) the
+ticket was created on. `rebuild` computes the rows again from the tickets (the migration that
+adds them; a repair).
 
 Read by `figures` (and so `selectors.shop_metrics`, `selectors.handling_time_by_day`): the
 whole days of the window from the rollup; what no rollup can hold from the tickets: tickets
@@ -20,7 +20,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Count, F, FloatField, Q, Sum
 from django.db.models.functions import Cast, Floor, Ln, TruncDate
 from django.utils import timezone
@@ -51,77 +50,160 @@ def day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=PLATFORM_TZ)
 
 
-# -- maintenance -----------------------------------------------------------------------------
+# -- maintenance: database triggers ------------------------------------------------------------
+
+# What a ticket adds to its day while handled, and a complaint while it exists: every INSERT,
+# UPDATE and DELETE of tickets and complaints, whoever writes them (services, set-based sweeps,
+# bulk loads), keeps the rows in the same statement, so no write path can forget them and none
+# pays a round trip for them. PostgreSQL: statement-level triggers over the transition tables,
+# one grouped upsert per statement, in (shop, day) order (concurrent sweeps lock rows in the
+# same order: no deadlock). SQLite (the embedded demo, one writer): row-level triggers.
+
+UPHELD_SQL = ", ".join(f"'{state}'" for state in UPHELD_STATES)
+TIMEOUT_SQL = f"'{ComplaintKind.REPLY_TIMEOUT}'"
+PG_DAY = "(({t}.created_at) AT TIME ZONE 'Asia/Shanghai')::date"
 
 
-def _add(model, key: dict, amounts: dict):
-    """INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x (PostgreSQL and SQLite)."""
-    q = connection.ops.quote_name
-    table = q(model._meta.db_table)
-    columns = [*key, *amounts]
-    sets = ", ".join(f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" for c in amounts)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))}) "
-            f"ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET {sets}",
-            [*key.values(), *amounts.values()],
-        )
-
-
-def _day_amounts(shop_id, day, **amounts):
-    full = {"handled": 0, "handled_seconds": 0.0, "complaints": 0, "timeouts": 0, "upheld": 0}
-    _add(ShopDay, {"shop_id": shop_id, "day": day}, {**full, **amounts})
-
-
-def ticket_handled(ticket: Ticket):
-    """After saving `ticket`: if its transition was its first merchant action, count it."""
-    if not ticket.__dict__.pop("_first_action_new", False):
-        return
-    seconds = (ticket.first_action_at - ticket.created_at).total_seconds()
-    day = local_day(ticket.created_at)
-    _day_amounts(ticket.shop_id, day, handled=1, handled_seconds=seconds)
-    _add(
-        ShopDayBucket,
-        {"shop_id": ticket.shop_id, "day": day, "bucket": bucket(seconds)},
-        {"handled": 1},
+def _pg_changed(columns: str, sign: int) -> str:
+    """The rows of an UPDATE whose `columns` changed: new ones (+1) or old ones (−1)."""
+    this, other = ("n", "o") if sign > 0 else ("o", "n")
+    cols = ", ".join(f"{{a}}.{c}" for c in columns.split(", "))
+    return (
+        f"SELECT {this}.*, {sign} AS sign FROM {'new_rows' if sign > 0 else 'old_rows'} {this} "
+        f"JOIN {'old_rows' if sign > 0 else 'new_rows'} {other} ON {other}.id = {this}.id "
+        f"WHERE ({cols.format(a=this)}) IS DISTINCT FROM ({cols.format(a=other)})"
     )
 
 
-def complaint_filed(complaint: Complaint):
-    ticket = complaint.ticket
-    timeout = int(complaint.kind == ComplaintKind.REPLY_TIMEOUT)
-    _day_amounts(ticket.shop_id, local_day(ticket.created_at), complaints=1, timeouts=timeout)
+def _pg_function(name: str, columns: str, body: str) -> str:
+    """A trigger function applying `body` to `delta` (the changed rows with their sign)."""
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        WITH delta AS (SELECT n.*, 1 AS sign FROM new_rows n) {body};
+    ELSIF TG_OP = 'DELETE' THEN
+        WITH delta AS (SELECT o.*, -1 AS sign FROM old_rows o) {body};
+    ELSE
+        WITH delta AS ({_pg_changed(columns, 1)} UNION ALL {_pg_changed(columns, -1)}) {body};
+    END IF;
+    RETURN NULL;
+END $$;"""
 
 
-def complaints_filed(complaint_ids):
-    """A sweep's batch of new complaints, counted per shop and day in one statement
-    (INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE), whatever the batch's size."""
-    counted = (
-        Complaint.objects.filter(pk__in=complaint_ids)
-        .values(shop=F("ticket__shop_id"), day=TruncDate("ticket__created_at", tzinfo=PLATFORM_TZ))
-        .annotate(n=Count("id"), t=Count("id", filter=Q(kind=ComplaintKind.REPLY_TIMEOUT)))
-        .order_by()
-    )
-    sql, params = counted.query.sql_with_params()
-    q = connection.ops.quote_name
-    table = q(ShopDay._meta.db_table)
-    with connection.cursor() as cursor:
-        # "WHERE true": SQLite reads ON CONFLICT after a bare SELECT as a join's condition.
-        cursor.execute(
-            f"INSERT INTO {table} (shop_id, day, handled, handled_seconds, complaints, timeouts, "
-            f"upheld) SELECT s.{q('shop')}, s.{q('day')}, 0, 0, s.{q('n')}, s.{q('t')}, 0 "
-            f"FROM ({sql}) s WHERE true ON CONFLICT (shop_id, day) DO UPDATE SET "
-            f"complaints = {table}.complaints + excluded.complaints, "
-            f"timeouts = {table}.timeouts + excluded.timeouts",
-            params,
-        )
+PG_TICKETS_BODY = f"""
+, x AS (
+    SELECT shop_id, {PG_DAY.format(t="delta")} AS day, sign,
+           EXTRACT(EPOCH FROM (first_action_at - created_at))::double precision AS h
+    FROM delta WHERE first_action_at IS NOT NULL
+), days AS (
+    INSERT INTO tickets_shopday AS r
+        (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
+    SELECT shop_id, day, sum(sign), sum(sign * h), 0, 0, 0 FROM x
+    GROUP BY shop_id, day HAVING sum(sign) <> 0 OR sum(sign * h) <> 0 ORDER BY shop_id, day
+    ON CONFLICT (shop_id, day) DO UPDATE SET handled = r.handled + excluded.handled,
+        handled_seconds = r.handled_seconds + excluded.handled_seconds
+)
+INSERT INTO tickets_shopdaybucket AS r (shop_id, day, bucket, handled)
+SELECT shop_id, day, floor(ln(greatest(h, 0) + 1) / ln({GROWTH}))::int AS b, sum(sign) FROM x
+GROUP BY shop_id, day, b HAVING sum(sign) <> 0 ORDER BY shop_id, day, b
+ON CONFLICT (shop_id, day, bucket) DO UPDATE SET handled = r.handled + excluded.handled"""
+
+PG_COMPLAINTS_BODY = f"""
+, x AS (
+    SELECT t.shop_id, {PG_DAY.format(t="t")} AS day, sum(d.sign) AS n,
+           coalesce(sum(d.sign) FILTER (WHERE d.kind = {TIMEOUT_SQL}), 0) AS timeouts,
+           coalesce(sum(d.sign) FILTER (WHERE d.state IN ({UPHELD_SQL})), 0) AS upheld
+    FROM delta d JOIN tickets_ticket t ON t.id = d.ticket_id GROUP BY 1, 2
+)
+INSERT INTO tickets_shopday AS r
+    (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
+SELECT shop_id, day, 0, 0, n, timeouts, upheld FROM x
+WHERE n <> 0 OR timeouts <> 0 OR upheld <> 0 ORDER BY shop_id, day
+ON CONFLICT (shop_id, day) DO UPDATE SET complaints = r.complaints + excluded.complaints,
+    timeouts = r.timeouts + excluded.timeouts, upheld = r.upheld + excluded.upheld"""
+
+TRIGGERED = (
+    ("tickets_ticket", "tickets_rollup_tickets", "shop_id, created_at, first_action_at"),
+    ("complaints_complaint", "tickets_rollup_complaints", "ticket_id, kind, state"),
+)
 
 
-def complaint_upheld_changed(complaint: Complaint, delta: int):
-    """+1 when a complaint is upheld, −1 when an appeal overturns it."""
-    ticket = complaint.ticket
-    _day_amounts(ticket.shop_id, local_day(ticket.created_at), upheld=delta)
+def _pg_install() -> list[str]:
+    statements = [
+        _pg_function("tickets_rollup_tickets", TRIGGERED[0][2], PG_TICKETS_BODY),
+        _pg_function("tickets_rollup_complaints", TRIGGERED[1][2], PG_COMPLAINTS_BODY),
+    ]
+    for table, function, _columns in TRIGGERED:
+        for event, tables in (
+            ("INSERT", "NEW TABLE AS new_rows"),
+            ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+            ("DELETE", "OLD TABLE AS old_rows"),
+        ):
+            statements.append(
+                f"CREATE TRIGGER {function}_{event.lower()} AFTER {event} ON {table} "
+                f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+            )
+    return statements
+
+
+def _sqlite_ticket(row: str, sign: int) -> str:
+    day = f"date({row}.created_at, '+8 hours')"
+    h = f"((julianday({row}.first_action_at) - julianday({row}.created_at)) * 86400.0)"
+    return f"""
+INSERT INTO tickets_shopday
+    (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
+SELECT {row}.shop_id, {day}, {sign}, {sign} * {h}, 0, 0, 0
+WHERE {row}.first_action_at IS NOT NULL
+ON CONFLICT (shop_id, day) DO UPDATE SET handled = handled + excluded.handled,
+    handled_seconds = handled_seconds + excluded.handled_seconds;
+INSERT INTO tickets_shopdaybucket (shop_id, day, bucket, handled)
+SELECT {row}.shop_id, {day}, CAST(floor(ln(max({h}, 0) + 1) / ln({GROWTH})) AS INTEGER), {sign}
+WHERE {row}.first_action_at IS NOT NULL
+ON CONFLICT (shop_id, day, bucket) DO UPDATE SET handled = handled + excluded.handled;"""
+
+
+def _sqlite_complaint(row: str, sign: int) -> str:
+    return f"""
+INSERT INTO tickets_shopday
+    (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
+SELECT t.shop_id, date(t.created_at, '+8 hours'), 0, 0, {sign},
+       {sign} * ({row}.kind = {TIMEOUT_SQL}), {sign} * ({row}.state IN ({UPHELD_SQL}))
+FROM tickets_ticket t WHERE t.id = {row}.ticket_id
+ON CONFLICT (shop_id, day) DO UPDATE SET complaints = complaints + excluded.complaints,
+    timeouts = timeouts + excluded.timeouts, upheld = upheld + excluded.upheld;"""
+
+
+def _sqlite_install() -> list[str]:
+    statements = []
+    for (table, function, columns), body in zip(
+        TRIGGERED, (_sqlite_ticket, _sqlite_complaint), strict=True
+    ):
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns.split(", "))
+        statements += [
+            f"CREATE TRIGGER {function}_insert AFTER INSERT ON {table} BEGIN {body('NEW', 1)} END",
+            f"CREATE TRIGGER {function}_delete AFTER DELETE ON {table} BEGIN {body('OLD', -1)} END",
+            f"CREATE TRIGGER {function}_update AFTER UPDATE OF {columns} ON {table} "
+            f"WHEN {changed} BEGIN {body('OLD', -1)} {body('NEW', 1)} END",
+        ]
+    return statements
+
+
+def install_triggers(schema_editor):
+    vendor = schema_editor.connection.vendor
+    statements = {"postgresql": _pg_install, "sqlite": _sqlite_install}[vendor]()
+    for statement in statements:
+        schema_editor.execute(statement, params=None)
+
+
+def drop_triggers(schema_editor):
+    vendor = schema_editor.connection.vendor
+    for table, function, _columns in TRIGGERED:
+        for event in ("insert", "update", "delete"):
+            on = f" ON {table}" if vendor == "postgresql" else ""
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {function}_{event}{on}", params=None)
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {function}()", params=None)
 
 
 def bucket_expression(seconds):
@@ -196,7 +278,7 @@ class Day:
 class Figures:
     days: dict = field(default_factory=dict)  # date → Day
     buckets: dict = field(default_factory=dict)  # bucket → count (full days, handled)
-    values: list = field(default_factory=list)  # handling seconds read from the tickets
+    read: dict = field(default_factory=dict)  # bucket → count, read from the tickets
     complaints: int = 0
     timeouts: int = 0
     upheld: int = 0
@@ -261,14 +343,22 @@ def figures(shop_id: int, since, until=None, *, at, complaints=True, buckets=Tru
         live_or_unhandled = live | (rolled & Q(first_action_at__isnull=True))
     else:
         live_or_unhandled = live
-    for created, first_action in tickets.filter(live_or_unhandled).values_list(
-        "created_at", "first_action_at"
-    ):
-        seconds = ((first_action or at) - created).total_seconds()
-        day = out.days.setdefault(local_day(created), Day())
-        day.count += 1
-        day.seconds += seconds
-        out.values.append(seconds)
+    from .selectors import handling_seconds_expression
+
+    # One grouped read: per day and band, what no rollup holds.
+    rows = (
+        tickets.filter(live_or_unhandled)
+        .annotate(h=handling_seconds_expression(at))
+        .values(d=TruncDate("created_at", tzinfo=PLATFORM_TZ), b=bucket_expression(F("h")))
+        .annotate(n=Count("id"), s=Sum("h"))
+        .order_by()
+    )
+    for row in rows:
+        day = out.days.setdefault(row["d"], Day())
+        day.count += row["n"]
+        day.seconds += row["s"]
+        b = int(row["b"])
+        out.read[b] = out.read.get(b, 0) + row["n"]
     if complaints and ranges:
         counts = Complaint.objects.filter(_range_q(ranges, "ticket__"), ticket__shop_id=shop_id)
         counts = counts.aggregate(
@@ -287,14 +377,14 @@ def figures(shop_id: int, since, until=None, *, at, complaints=True, buckets=Tru
     return out
 
 
-def percentile_from_buckets(buckets: dict, values: list, fraction: float) -> float | None:
-    """percentile_cont(fraction) over the values counted in `buckets` and the exact `values`
-    (placed in their bands likewise): each value at a rank is read as spread evenly inside its
-    band (within the band's 5 %), and the two ranks around the position are interpolated as
-    percentile_cont does."""
-    counts = dict(buckets)
-    for value in values:
-        counts[bucket(value)] = counts.get(bucket(value), 0) + 1
+def percentile_from_buckets(*bucket_counts: dict, fraction: float) -> float | None:
+    """percentile_cont(fraction) over the values counted in bands (`bucket_counts` added up):
+    each value at a rank is read as spread evenly inside its band (within the band's 5 %),
+    and the two ranks around the position are interpolated as percentile_cont does."""
+    counts = {}
+    for part in bucket_counts:
+        for b, c in part.items():
+            counts[b] = counts.get(b, 0) + c
     bands = sorted((b, c) for b, c in counts.items() if c > 0)
     n = sum(c for _, c in bands)
     if not n:

@@ -21,7 +21,7 @@ from complaints.evidence import check_evidence
 from complaints.models import CompensationKind, ComplaintKind
 from complaints.services import compensation_create, complaint_file, evidence_attach
 
-from . import roles, rollups
+from . import roles
 from .audit import SYSTEM, audited, log_creation
 from .exceptions import (
     Conflict,
@@ -229,7 +229,6 @@ def order_settle(*, order_no: str, settlement: str, at, actor=None) -> Order:
         else:
             ticket.settle(settlement=settlement, at=effective)
     ticket.save()
-    rollups.ticket_handled(ticket)
     if ticket.state == S.COMPLETED:
         message_buyer(ticket=ticket, kind=MessageKind.COMPLETED, at=now)
     return order
@@ -412,7 +411,6 @@ def ticket_reply(
             buyer_window=ticket.policy.buyer_window,
         )
     ticket.save()
-    rollups.ticket_handled(ticket)
     message_buyer(
         ticket=ticket,
         kind=MessageKind.REPLY,
@@ -498,7 +496,6 @@ def ticket_second_handling(
         with audited(ticket, actor=actor, payload=payload, at=at):
             ticket.compensate(note=note, at=at)
         ticket.save()
-        rollups.ticket_handled(ticket)
         compensation_create(ticket=ticket, kind=CompensationKind.STOCKOUT, terms=terms, at=at)
         return ticket
     # Every missing piece of the claim at once: the note and the evidence are both required.
@@ -515,7 +512,6 @@ def ticket_second_handling(
     with audited(ticket, actor=actor, payload=payload, at=at):
         ticket.claim_buyer_fault(note=note, at=at)
     ticket.save()
-    rollups.ticket_handled(ticket)
     complaint = complaint_file(
         ticket=ticket,
         kind=ComplaintKind.BUYER_FAULT_CLAIM,

@@ -57,7 +57,7 @@ from complaints.models import (
     Evidence,
     Liability,
 )
-from tickets import roles, rollups
+from tickets import roles
 from tickets import services as ticket_services
 from tickets.audit import dump_payload
 from tickets.models import (
@@ -1558,7 +1558,6 @@ class Command(BaseCommand):
         history.write()
         Handmade(now=now, users=fixed["users"], shops=fixed["shops"]).build()
         decision_templates(fixed["users"]["ops1"])
-        rollups.rebuild()  # the bulk history wrote no rollup rows (§9, tickets.rollups)
 
     def print_logins(self):
         rows = [("login", "password", "API token", "role"), *tokens_table()]
