@@ -19,7 +19,8 @@ a big platform, and a big shop's dashboard against a small one's.
 Scale by environment: BENCH_PAGES_SMALL, BENCH_PAGES_BIG, BENCH_PAGES_BIG_SHOP (e.g.
 BENCH_PAGES_BIG=200000 runs in a few minutes on two cores). BENCH_DATABASE_URL names the
 server (databases urge_bench_pages_<tickets>, kept between runs and rebuilt when older than
-a day, since the pages read "the last N days"); BENCH_PAGES_REDIS_URL the cache and broker.
+a day, since the pages read "the last N days"; BENCH_PAGES_PREFIX another prefix);
+BENCH_PAGES_REDIS_URL the cache and broker.
 """
 
 import argparse
@@ -40,6 +41,7 @@ from sweep import admin, db_url, drop, exists, setup_django  # noqa: E402
 
 FLAT_TARGET, BIG_SHOP_TARGET = 1.30, 1.50
 SHOP_TICKETS = 1_000
+DATA_VERSION = 2  # a database built by another version of generate() is built again
 DAYS = 90
 PASSWORD = "bench-pages-password"
 METRICS_TOKEN = "bench-metrics-token"
@@ -59,7 +61,7 @@ def scale() -> tuple[int, int, int]:
 
 
 def db_name(tickets: int) -> str:
-    return f"urge_bench_pages_{tickets}"
+    return f"{os.environ.get('BENCH_PAGES_PREFIX', 'urge_bench_pages')}_{tickets}"
 
 
 def django_env(name: str) -> dict:
@@ -91,11 +93,27 @@ def server_env(name: str) -> dict:
 
 
 def ensure(tickets: int, big_shop: int, rebuild: bool) -> str:
+    """The database of `tickets`, built when missing, stale (a day old: the pages read "the
+    last N days") or of another build."""
     name = db_name(tickets)
     if rebuild or not exists(name):
-        drop(name)
-        with admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        recreate(name)
+    info = build(name, tickets, big_shop)
+    if info.get("rebuild"):
+        recreate(name)
+        info = build(name, tickets, big_shop)
+    if info["generated"]:
+        print(f"{name}: generated in {info['seconds']:.0f} s: {info['counts']}", flush=True)
+    return name
+
+
+def recreate(name: str):
+    drop(name)
+    with admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def build(name: str, tickets: int, big_shop: int) -> dict:
     env = {**django_env(name), "DATABASE_POOL": "0"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     out = subprocess.run(
@@ -106,10 +124,7 @@ def ensure(tickets: int, big_shop: int, rebuild: bool) -> str:
         stdout=subprocess.PIPE,
         text=True,
     ).stdout
-    info = json.loads(out.strip().splitlines()[-1])
-    if info["generated"]:
-        print(f"{name}: generated in {info['seconds']:.0f} s: {info['counts']}", flush=True)
-    return name
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def generate(total: int, big_shop: int) -> dict:
@@ -120,14 +135,23 @@ def generate(total: int, big_shop: int) -> dict:
     the buyer messages."""
     connection = setup_django()
     now = dt.datetime.now(dt.UTC)
+    from django.db import DatabaseError
+
     with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('bench_meta')")
+        if cursor.fetchone()[0]:
+            try:
+                cursor.execute("SELECT tickets, big, at, version FROM bench_meta")
+                row = cursor.fetchone()
+            except DatabaseError:
+                row = None  # an older build
+            fresh = row and now - row[2] < dt.timedelta(hours=20)
+            if fresh and row[:2] == (total, big_shop) and row[3] == DATA_VERSION:
+                return {"generated": False}
+            return {"rebuild": True}
         cursor.execute(
-            "CREATE TABLE IF NOT EXISTS bench_meta (tickets int, big int, at timestamptz)"
+            "CREATE TABLE bench_meta (tickets int, big int, at timestamptz, version int)"
         )
-        cursor.execute("SELECT tickets, big, at FROM bench_meta")
-        row = cursor.fetchone()
-        if row and row[:2] == (total, big_shop) and now - row[2] < dt.timedelta(hours=20):
-            return {"generated": False}
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
@@ -155,9 +179,6 @@ def generate(total: int, big_shop: int) -> dict:
     big = big_shop if total > big_shop * 2 - 1 else 0
     rest_shops = (total - big) // SHOP_TICKETS
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("TRUNCATE bench_meta")
-        if User.objects.exists() and User.objects.filter(username=ADMIN).exists():
-            raise SystemExit("the database holds an older build: run with --rebuild")
         insert_generated(
             User,
             "generate_series(1, %(n)s) AS g(i)",
@@ -220,7 +241,7 @@ def generate(total: int, big_shop: int) -> dict:
             f"{created(f'(o.id - {order0})')} AS created "
             "FROM tickets_order o JOIN tickets_shop s ON s.id = o.shop_id ORDER BY o.id) t"
         )
-        k = "mod(t.i * 7, 100)"
+        k = "mod(abs(hashint4(t.i::int)), 100)"  # a fate independent of the shop
         age = "(%(at)s::timestamptz - t.created)"
         waiting = f"{age} < interval '1 day'"
         timed_out = f"(NOT {waiting} AND {k} < 8)"
@@ -228,7 +249,9 @@ def generate(total: int, big_shop: int) -> dict:
         buyer = f"({replied} AND {k} < 12 AND {age} < interval '2 days')"
         agreed = f"({replied} AND {k} BETWEEN 12 AND 19 AND {age} < interval '8 days')"
         review = f"({timed_out} AND {age} < interval '3 days')"
-        replied_at = "(t.created + (60 + mod(t.i * 7919, 80000)) * interval '1 second')"
+        replied_at = (
+            "(t.created + (60 + mod(abs(hashint4(t.i::int + 1)), 80000)) * interval '1 second')"
+        )
         ship_by = f"(({replied_at} AT TIME ZONE 'Asia/Shanghai')::date + 5)"
         insert_generated(
             Ticket,
@@ -278,7 +301,7 @@ def generate(total: int, big_shop: int) -> dict:
             },
             at=now,
         )
-        tk = "mod((t.order_id - %(order0)s) * 7, 100)"
+        tk = "mod(abs(hashint4((t.order_id - %(order0)s)::int)), 100)"
         insert_generated(
             Complaint,
             "tickets_ticket t WHERE (t.first_action_at IS NULL AND t.state <> 'awaiting_reply') "
@@ -385,7 +408,9 @@ def generate(total: int, big_shop: int) -> dict:
         for username in (MERCHANT, REVIEWER):
             Token.objects.create(user=made[username], key=f"{username}-token".ljust(40, "0")[:40])
         Token.objects.create(user_id=user0 + 1, key="bench-buyer-token".ljust(40, "0"))
-        cursor.execute("INSERT INTO bench_meta VALUES (%s, %s, %s)", [total, big_shop, now])
+        cursor.execute(
+            "INSERT INTO bench_meta VALUES (%s, %s, %s, %s)", [total, big_shop, now, DATA_VERSION]
+        )
         cursor.execute(
             "SELECT (SELECT count(*) FROM tickets_ticket), (SELECT count(*) FROM "
             "complaints_complaint), (SELECT count(*) FROM django_fsm_log_statelog), "
