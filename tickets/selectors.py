@@ -23,9 +23,9 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
-from complaints.models import Complaint, ComplaintKind, ComplaintState
+from complaints.models import Complaint, ComplaintKind
 
-from . import roles
+from . import roles, rollups
 from .audit import load_payload
 from .models import PLATFORM_TZ, Ticket, TicketState
 
@@ -329,11 +329,12 @@ def handling_seconds(ticket, *, at=None) -> float:
     return ((ticket.first_action_at or at or timezone.now()) - ticket.created_at).total_seconds()
 
 
-def _percentile(qs, fraction: float):
-    """Linear-interpolated percentile of the `h` annotation, in the database."""
+def _percentile(qs, fraction: float, count: int | None = None):
+    """Linear-interpolated percentile of the `h` annotation, in the database (`count`: the
+    rows of `qs`, when known)."""
     if connection.vendor == "postgresql":
         return qs.aggregate(p=PercentileCont("h", fraction))["p"]
-    n = qs.count()
+    n = qs.count() if count is None else count
     if n == 0:
         return None
     position = fraction * (n - 1)
@@ -350,13 +351,78 @@ def _window(shop_id, since, until):
     return qs.filter(created_at__lt=until) if until is not None else qs
 
 
-UPHELD_STATES = (ComplaintState.UPHELD, ComplaintState.APPEALED, ComplaintState.UPHELD_FINAL)
+UPHELD_STATES = rollups.UPHELD_STATES
 
 
-def shop_metrics(*, shop_id: int, since: dt.datetime, until: dt.datetime | None = None, at=None):
+def shop_metrics(
+    *,
+    shop_id: int,
+    since: dt.datetime,
+    until: dt.datetime | None = None,
+    at=None,
+    by_day: bool = False,
+):
     """§9 per shop over tickets created in [since, until): mean, median and 90th percentile
     handling time (seconds), count, timeouts, complaints filed, upheld, and upheld rate
-    (upheld ÷ complaints filed; None with no complaint)."""
+    (upheld ÷ complaints filed; None with no complaint). From the per-day rollups
+    (`tickets.rollups`): the same figures as `shop_metrics_live`, at a cost that does not
+    grow with the shop's tickets (percentiles within 5 % beyond `rollups.EXACT_UP_TO`).
+    `by_day`: also "by_day", what `handling_time_by_day` gives, from the same reads."""
+    at = at or timezone.now()
+    rolled = rollups.figures(shop_id, since, until, at=at)
+    figures = {"count": rolled.count, "mean_seconds": rolled.mean}
+    if rolled.count > rollups.EXACT_UP_TO:
+        for key, fraction in (("median_seconds", 0.5), ("p90_seconds", 0.9)):
+            figures[key] = rollups.percentile_from_buckets(
+                rolled.buckets, rolled.read, fraction=fraction
+            )
+    else:
+        tickets = _window(shop_id, since, until).annotate(h=handling_seconds_expression(at))
+        if connection.vendor == "postgresql":  # both in one statement
+            figures.update(
+                tickets.aggregate(
+                    median_seconds=PercentileCont("h", 0.5), p90_seconds=PercentileCont("h", 0.9)
+                )
+            )
+        else:
+            figures["median_seconds"] = _percentile(tickets, 0.5, rolled.count)
+            figures["p90_seconds"] = _percentile(tickets, 0.9, rolled.count)
+    figures.update(complaints=rolled.complaints, timeouts=rolled.timeouts, upheld=rolled.upheld)
+    figures["upheld_rate"] = rolled.upheld / rolled.complaints if rolled.complaints else None
+    figures.update(since=since, until=until)
+    if by_day:  # `handling_time_by_day` from the same reads
+        figures["by_day"] = _rolled_days(rolled, since, until or at)
+    return figures
+
+
+def _rolled_days(rolled, since, end) -> list[dict]:
+    return _fill_days(
+        {
+            day: {"count": d.count, "mean_seconds": d.seconds / d.count}
+            for day, d in rolled.days.items()
+            if d.count
+        },
+        since,
+        end,
+    )
+
+
+def handling_time_by_day(
+    *, shop_id: int, since: dt.datetime, until: dt.datetime | None = None, at=None
+):
+    """Per day of creation (Asia/Shanghai): count and mean handling seconds; days without
+    tickets are included with count 0 so a chart reads at a glance. From the per-day rollups,
+    as `handling_time_by_day_live` computes them from the tickets."""
+    at = at or timezone.now()
+    rolled = rollups.figures(shop_id, since, until, at=at, complaints=False, buckets=False)
+    return _rolled_days(rolled, since, until or at)
+
+
+def shop_metrics_live(
+    *, shop_id: int, since: dt.datetime, until: dt.datetime | None = None, at=None
+):
+    """`shop_metrics` computed from the tickets themselves: the definition the rollups are
+    tested against."""
     at = at or timezone.now()
     tickets = _window(shop_id, since, until).annotate(h=handling_seconds_expression(at))
     figures = tickets.aggregate(count=Count("id"), mean_seconds=Avg("h"))
@@ -377,11 +443,10 @@ def shop_metrics(*, shop_id: int, since: dt.datetime, until: dt.datetime | None 
     return figures
 
 
-def handling_time_by_day(
+def handling_time_by_day_live(
     *, shop_id: int, since: dt.datetime, until: dt.datetime | None = None, at=None
 ):
-    """Per day of creation (Asia/Shanghai): count and mean handling seconds; days without
-    tickets are included with count 0 so a chart reads at a glance."""
+    """`handling_time_by_day` computed from the tickets themselves."""
     at = at or timezone.now()
     rows = (
         _window(shop_id, since, until)
@@ -390,9 +455,12 @@ def handling_time_by_day(
         .annotate(count=Count("id"), mean_seconds=Avg(handling_seconds_expression(at)))
         .order_by("day")
     )
-    by_day = {row["day"]: row for row in rows}
+    return _fill_days({row["day"]: row for row in rows}, since, until or at)
+
+
+def _fill_days(by_day: dict, since, end) -> list[dict]:
     first = timezone.localtime(since, PLATFORM_TZ).date()
-    last = timezone.localtime(until or at, PLATFORM_TZ).date()
+    last = timezone.localtime(end, PLATFORM_TZ).date()
     days = []
     day = first
     while day <= last:

@@ -29,8 +29,8 @@ def dashboard(request):
     hours = data.get("hours") or DEFAULT_HOURS
     since = now - dt.timedelta(days=days)
     shop = request.shop
-    metrics = selectors.shop_metrics(shop_id=shop.pk, since=since, at=now)
-    by_day = selectors.handling_time_by_day(shop_id=shop.pk, since=since, at=now)
+    metrics = selectors.shop_metrics(shop_id=shop.pk, since=since, at=now, by_day=True)
+    by_day = metrics.pop("by_day")
     chart = {
         "labels": [row["day"].strftime("%m-%d") for row in by_day],
         "count": [row["count"] for row in by_day],

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy
 from complaints.models import Complaint
 
 from ..models import BuyerMessage, Order, Ticket, TicketState
+from ..paging import CappedCountPaginator
+from ..search import ticket_search_filter
 from ..selectors import buyer_window_over, merchant_overdue, with_current_deadline
 from .display import (
     TICKET_COLOURS,
@@ -93,9 +95,12 @@ class TicketAdmin(ReadOnlyAdmin):
     )
     list_select_related = ("order", "shop")
     search_fields = ("order__order_no", "shop__code")
-    search_help_text = gettext_lazy("An exact order number or shop code.")
+    search_help_text = gettext_lazy(
+        "An order number or any part of it (3 characters or more), or a shop's code or name."
+    )
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
     inlines = (ComplaintInline, BuyerMessageInline)
     fieldsets = (
         (
@@ -180,10 +185,12 @@ class TicketAdmin(ReadOnlyAdmin):
         return with_current_deadline(super().get_queryset(request))
 
     def get_search_results(self, request, queryset, search_term):
+        """An order number or any part of it, or a shop (`tickets.search`: each by its own
+        index, never a scan of the tickets)."""
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(Q(order__order_no=term) | Q(shop__code=term)), False
+        return queryset.filter(ticket_search_filter(term)), False
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -264,8 +271,11 @@ class BuyerMessageAdmin(ReadOnlyAdmin):
     list_select_related = ("ticket__order", "buyer")
     list_filter = ("kind", ("delivered_at", admin.EmptyFieldListFilter))
     search_fields = ("=ticket__order__order_no", "=buyer__username")
+    # Newest first by the primary key's index, whatever the table's size.
+    ordering = ("-id",)
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
 
     @admin.display(description=gettext_lazy("ticket"))
     def ticket_link(self, obj):
@@ -295,6 +305,7 @@ class OrderAdmin(ReadOnlyAdmin):
     search_help_text = gettext_lazy("An exact order number, shop code or buyer username.")
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
     fields = (
         "order_no",
         "shop",
