@@ -20,7 +20,7 @@ Target: the project's reply throughput ≥ 50 % of the floor's.
    its reply phases (only one side runs at a time) divided by the replies made.
 
     .venv/bin/python bench/api.py [--tickets N] [--seconds S] [--rounds R] [--clients C]
-                                  [--workers W] [--no-idempotency-key]
+                                  [--workers W] [--no-idempotency-key] [--no-batch]
 
 BENCH_API_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/urge_bench_api) names the
 database, BENCH_API_REDIS_URL (default redis://127.0.0.1:6379/15) the broker and cache.
@@ -221,6 +221,49 @@ def run_phase(clients: int, seconds: float, make_request) -> tuple[float, int, i
     return ok[0] / elapsed, ok[0], failed[0]
 
 
+# -- batch reply (§14) ---------------------------------------------------------------------
+
+BATCH = 200
+BATCH_TARGET = 0.30
+
+
+def measure_batch_reply(port: int, token: str, ticket_ids: list[int]) -> float:
+    """docs/quality.md "batch reply": one `batch-reply` of BATCH tickets against BATCH single
+    replies, one after another from one client, each to tickets never replied before, every
+    request with its own Idempotency-Key. Needs 2 × BATCH ticket ids. Prints
+    `RESULT batch_reply_vs_single=<batch time ÷ singles' time> target=0.30 ok|short`."""
+    singles, batch = ticket_ids[:BATCH], ticket_ids[BATCH : 2 * BATCH]
+    if len(batch) < BATCH:
+        raise SystemExit(f"the batch measurement needs {2 * BATCH} tickets")
+    ship_by = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    reply = {"plan": "ship_later", "reason": "stock_shortage", "ship_by": ship_by}
+
+    def headers():
+        return {"Authorization": f"Token {token}", "Idempotency-Key": uuid.uuid4().hex}
+
+    failures = 0
+    started = time.monotonic()
+    for ticket_id in singles:
+        status, _ = request(port, "POST", f"/api/v1/tickets/{ticket_id}/reply/", reply, headers())
+        failures += status != 200
+    single_seconds = time.monotonic() - started
+    started = time.monotonic()
+    status, body = request(
+        port, "POST", "/api/v1/tickets/batch-reply/", {"tickets": batch, **reply}, headers()
+    )
+    batch_seconds = time.monotonic() - started
+    replied = json.loads(body).get("replied") if status == 200 else None
+    ratio = batch_seconds / single_seconds if single_seconds else 0.0
+    print(
+        f"{BATCH} single replies {single_seconds:.2f} s ({failures} failed), one batch of "
+        f"{BATCH} {batch_seconds:.2f} s (status {status}, replied {replied})",
+        flush=True,
+    )
+    verdict = "ok" if ratio <= BATCH_TARGET and not failures and replied == BATCH else "short"
+    print(f"RESULT batch_reply_vs_single={ratio:.2f} target={BATCH_TARGET:.2f} {verdict}")
+    return ratio
+
+
 FLOOR_APP = "bench.floor:application"  # the raw-SQL floor (bench/floor.py)
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -276,11 +319,14 @@ def main():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--no-idempotency-key", action="store_true")
+    parser.add_argument("--no-batch", action="store_true", help="skip the batch-reply measure")
     args = parser.parse_args()
 
     print(f"database {urlsplit(database_url()).path.lstrip('/')}: rebuilding", flush=True)
     recreate_database()
-    token, ticket_ids = seed(args.tickets)
+    token, ticket_ids = seed(args.tickets + (0 if args.no_batch else 2 * BATCH))
+    batch_ids = [] if args.no_batch else ticket_ids[: 2 * BATCH]
+    ticket_ids = ticket_ids[len(batch_ids) :]
     print(f"seeded {len(ticket_ids)} tickets awaiting a reply", flush=True)
 
     # The project and the floor serve the same database, each with its own half of the
@@ -325,6 +371,8 @@ def main():
         for side in servers:  # warm the workers up, on both paths
             run_phase(args.clients, 1.0, healthz(side))
             run_phase(args.clients, 1.0, reply(side))
+        if not args.no_batch:
+            measure_batch_reply(ports["project"], token, batch_ids)
         rates = {(side, what): [] for side in servers for what in ("healthz", "reply")}
         failed = False
         ratios = []

@@ -108,6 +108,8 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         indexes = [
+            # Every list of complaints newest first (the API's order), a page at a time.
+            models.Index(fields=["filed_at", "id"], name="complaint_filed_idx"),
             # The review queue and the review-target sweep: open complaints, oldest first.
             models.Index(
                 fields=["filed_at"], condition=Q(state__in=OPEN_STATES), name="complaint_queue_idx"

@@ -24,3 +24,16 @@ def reviewers_with_load() -> QuerySet:
         )
         .order_by("username")
     )
+
+
+def shop_penalty_points(shop_id: int) -> int:
+    """§14: the shop's running penalty points, the sum over its liabilities not reversed by a
+    granted appeal. One aggregate query."""
+    from django.db.models import Sum
+
+    from .models import Liability
+
+    total = Liability.objects.filter(shop_id=shop_id, reversed_at__isnull=True).aggregate(
+        points=Sum("points")
+    )["points"]
+    return total or 0

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.evidence import MAX_FILES
 from complaints.models import ComplaintKind, ComplaintState
+from tickets.batch_reply import MAX_BATCH
 from tickets.models import Plan, ReasonSide, ReplyReason, SecondPlan, TicketState
 
 YES_NO = [("", _("All")), ("1", _("Yes")), ("0", _("No"))]
@@ -55,15 +56,47 @@ def grouped_reason_choices(reasons):
     ]
 
 
-class TicketFilterForm(forms.Form):
-    """The ticket list's filters; invalid values are ignored rather than refused."""
+PAGE_SIZES = [(25, "25"), (50, "50"), (100, "100")]
 
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class QueueFilterForm(forms.Form):
+    """What the ticket and complaint lists share: search by order number, created between two
+    days (Asia/Shanghai, both included), page size. A bad value is dropped on its own field
+    (the view reads `cleaned_data` field by field), never refused, never a 500."""
+
+    q = forms.CharField(label=_("Order number"), required=False, max_length=64)
+    created_from = forms.DateField(label=_("Created from"), required=False, widget=DateInput())
+    created_to = forms.DateField(label=_("Created to"), required=False, widget=DateInput())
+    per_page = forms.TypedChoiceField(
+        label=_("Per page"), required=False, choices=PAGE_SIZES, coerce=int, empty_value=None
+    )
+
+    def filters(self) -> dict:
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class TicketFilterForm(QueueFilterForm):
+    """The ticket list's filters (§14: a work queue, sortable by each deadline)."""
+
+    # Short labels: the select must fit a phone's half-width filter column (390 px).
     SORTS = [
-        ("deadline", _("Deadline, soonest first")),
+        ("deadline", _("Due soonest")),
+        ("reply_due", _("Reply due")),
+        ("buyer_due", _("Buyer due")),
+        ("ship_due", _("Ship-by due")),
         ("-created", _("Newest first")),
         ("created", _("Oldest first")),
     ]
-    q = forms.CharField(label=_("Order number"), required=False, max_length=64)
     state = forms.ChoiceField(
         label=_("State"), required=False, choices=[("", _("All"))] + TicketState.choices
     )
@@ -71,11 +104,25 @@ class TicketFilterForm(forms.Form):
         label=_("Plan"), required=False, choices=[("", _("All"))] + Plan.choices
     )
     reason = forms.ChoiceField(label=_("Reason"), required=False)
+    buyer = forms.CharField(label=_("Buyer"), required=False, max_length=150)
     overdue = forms.ChoiceField(label=_("Overdue"), required=False, choices=YES_NO)
     due_within = forms.IntegerField(
         label=_("Due within (hours)"), required=False, min_value=1, max_value=24 * 30
     )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
+    field_order = [
+        "q",
+        "state",
+        "plan",
+        "reason",
+        "buyer",
+        "overdue",
+        "due_within",
+        "created_from",
+        "created_to",
+        "sort",
+        "per_page",
+    ]
 
     def __init__(self, *args, reasons=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,13 +131,20 @@ class TicketFilterForm(forms.Form):
         ]
 
 
-class ComplaintFilterForm(forms.Form):
+class ComplaintFilterForm(QueueFilterForm):
     state = forms.ChoiceField(
         label=_("State"), required=False, choices=[("", _("All"))] + ComplaintState.choices
     )
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("All"))] + ComplaintKind.choices
     )
+    field_order = ["q", "state", "kind", "created_from", "created_to", "per_page"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A complaint's date is the day it was filed.
+        self.fields["created_from"].label = _("Filed from")
+        self.fields["created_to"].label = _("Filed to")
 
 
 class DashboardForm(forms.Form):
@@ -196,3 +250,50 @@ class AppealForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class TicketIdsField(forms.Field):
+    """Ticket ids from the list's checkboxes (`name="tickets"`, repeated): distinct positive
+    integers, at most MAX_BATCH. Whether each is the merchant's is the service's to judge."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        ids = []
+        for raw in values:
+            text = str(raw).strip()
+            if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**63:
+                raise forms.ValidationError(_("Select tickets from the list."))
+            ids.append(int(text))
+        return list(dict.fromkeys(ids))  # a ticket ticked twice is one ticket
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > MAX_BATCH:
+            raise forms.ValidationError(
+                _("Select at most %(max)d tickets at once.") % {"max": MAX_BATCH}
+            )
+
+
+class BatchReplyForm(ReplyForm):
+    """批量回复 (§14): the reply form's plan, reason, date and note, for the ticked tickets or for
+    all awaiting a reply that match the list's filters (`filters`, its query string)."""
+
+    nothing_matched = _("No ticket awaiting a reply matches these filters.")
+    plan = forms.ChoiceField(label=_("Plan"), choices=[("", "—")] + Plan.choices)
+    tickets = TicketIdsField(required=False)
+    all_matching = forms.BooleanField(required=False)
+    filters = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["all_matching"].label = _(
+            "All awaiting a reply that match the filters (up to %(max)d)"
+        ) % {"max": MAX_BATCH}
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("tickets") and not data.get("all_matching") and not self.errors:
+            raise forms.ValidationError(_("Select at least one ticket."))
+        return data

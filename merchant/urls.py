@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import account, complaints, dashboard, tickets
+from .views import account, batch, complaints, dashboard, export, tickets
 
 app_name = "merchant"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("logout/", account.LogoutView.as_view(), name="logout"),
     path("shop/", account.switch_shop, name="switch-shop"),
     path("tickets/", tickets.ticket_list, name="tickets"),
+    path("tickets/batch-reply/", batch.ticket_batch_reply_view, name="batch-reply"),
+    path("tickets/export/", export.ticket_export, name="tickets-export"),
     path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket"),
     path("tickets/<int:pk>/reply/", tickets.ticket_reply_view, name="reply"),
     path(
@@ -24,6 +26,7 @@ urlpatterns = [
         name="second-handling",
     ),
     path("complaints/", complaints.complaint_list, name="complaints"),
+    path("complaints/export/", export.complaint_export, name="complaints-export"),
     path("complaints/<int:pk>/", complaints.complaint_detail, name="complaint"),
     path("complaints/<int:pk>/appeal/", complaints.complaint_appeal_view, name="appeal"),
     path("evidence/<int:pk>/", complaints.evidence_file, name="evidence"),

@@ -1,10 +1,12 @@
 """The operations app in the admin: the sweep runs and heartbeats, read-only (the console at
-/admin/operations/console/ is where operations act), and `redeliver_dead`, an admin action any
-outbox's changelist can list (the buyer messages' changelist is the place for it)."""
+/admin/operations/console/ is where operations act), and `redeliver_dead`, the admin action
+that every outbox's changelist lists (the buyer messages' among them), for those who may
+redeliver."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy, ngettext
 
+import tickets.admin  # noqa: F401 (registers the outboxes' changelists first)
 from tickets import delivery
 
 from .models import Heartbeat, SweepRun
@@ -39,11 +41,16 @@ class HeartbeatAdmin(ReadOnly):
     list_display = ("name", "at", "host")
 
 
-@admin.action(description=gettext_lazy("Redeliver the selected dead deliveries"))
+REDELIVER = "operations.redeliver"
+
+
+@admin.action(
+    permissions=["redeliver"], description=gettext_lazy("Redeliver the selected dead deliveries")
+)
 def redeliver_dead(modeladmin, request, queryset):
     """For an outbox's changelist: the selected rows that are dead are sent again (one
     statement for all of them); the others are left as they are."""
-    if not request.user.has_perm("operations.redeliver"):
+    if not request.user.has_perm(REDELIVER):
         modeladmin.message_user(
             request, gettext_lazy("You may not redeliver deliveries."), messages.ERROR
         )
@@ -60,3 +67,15 @@ def redeliver_dead(modeladmin, request, queryset):
         % {"count": count},
         messages.SUCCESS if count else messages.WARNING,
     )
+
+
+def offer_redelivery(model_admin):
+    """List `redeliver_dead` on an outbox's changelist, to those who may redeliver. The
+    outboxes live in `tickets`, which does not know this app: it is added from here."""
+    model_admin.actions = (*(model_admin.actions or ()), redeliver_dead)
+    model_admin.has_redeliver_permission = lambda request: request.user.has_perm(REDELIVER)
+
+
+for _outbox in delivery.OUTBOXES.values():
+    if admin.site.is_registered(_outbox.model):
+        offer_redelivery(admin.site.get_model_admin(_outbox.model))

@@ -103,3 +103,78 @@ def test_a_server_error_under_the_api_is_json(client, monkeypatch):
     response = errors.server_error(request)
     assert response.status_code == 500
     assert response["Content-Type"].startswith("application/json")
+
+
+# -- the admin (§18): the same pages, in the admin's frame and the reader's language ----------
+
+
+@pytest.fixture
+def reviewer_client(client):
+    reviewer = factories.reviewer_user()
+    reviewer.is_staff = True
+    reviewer.save(update_fields=["is_staff"])
+    client.force_login(reviewer)
+    return client
+
+
+def admin_page(response, status):
+    assert response.status_code == status
+    body = response.content.decode()
+    assert f'data-error="{status}"' in body
+    assert 'id="header"' in body and 'class="topbar"' not in body  # the admin's frame
+    assert "Django" not in body and "Traceback" not in body
+    return body
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_reviewer_on_an_operations_page_gets_the_products_403_in_chinese(
+    reviewer_client, settings, debug, compiled
+):
+    settings.DEBUG = debug
+    reviewer_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    body = admin_page(reviewer_client.get(reverse("admin:tickets_policy_add")), 403)
+    assert "无权访问" in body and "催发货工单 · 平台后台" in body  # the site's own header
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/complaints/complaint/999999/change/",
+        "/admin/complaints/complaint/abc/change/",
+        "/admin/tickets/ticket/999999/change/",
+        "/admin/complaints/complaint/999999/history/",
+    ],
+)
+def test_a_missing_record_is_the_products_404_not_a_redirect(
+    reviewer_client, settings, debug, path, compiled
+):
+    settings.DEBUG = debug
+    reviewer_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    body = admin_page(reviewer_client.get(path), 404)
+    assert "页面不存在" in body and "催发货工单 · 平台后台" in body
+
+
+def test_a_missing_complaint_reads_in_english_for_an_english_reader(
+    reviewer_client, settings, compiled
+):
+    settings.DEBUG = True  # the demo's setting: still the product's page
+    reviewer_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = reviewer_client.post(
+        "/admin/complaints/complaint/999999/decide/", {"decision": "claim"}
+    )
+    body = admin_page(response, 404)
+    assert "Page not found" in body and "页面不存在" not in body
+
+
+def test_a_server_error_in_the_admin_is_the_products_500(reviewer_client, monkeypatch, compiled):
+    from tickets.admin.policy import PolicyAdmin
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(PolicyAdmin, "get_queryset", broken)
+    reviewer_client.raise_request_exception = False
+    reviewer_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    body = admin_page(reviewer_client.get(reverse("admin:tickets_policy_changelist")), 500)
+    assert "出错了" in body

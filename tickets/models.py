@@ -405,9 +405,20 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             ),
             models.Index(fields=["shop", "state", "created_at"], name="ticket_shop_state_idx"),
             models.Index(fields=["shop", "created_at"], name="ticket_shop_created_idx"),
+            # §9 for a big shop: the tickets not handled yet, which no rollup can hold (their
+            # handling time grows until their first action).
+            models.Index(
+                fields=["shop", "created_at"],
+                condition=Q(first_action_at__isnull=True),
+                name="ticket_unhandled_idx",
+            ),
             models.Index(fields=["buyer", "created_at"], name="ticket_buyer_created_idx"),
             # §19 what-if: a platform's tickets of the last N days, whatever the table's size.
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # The open tickets each policy version governs (the policy list, capped).
+            models.Index(
+                fields=["policy"], condition=~Q(state=S.COMPLETED), name="ticket_open_policy_idx"
+            ),
         ]
 
     def __str__(self):
@@ -742,3 +753,44 @@ class RolloutSchedule(models.Model):
             + (Decimal(self.target_percentage) - Decimal(self.start_percentage)) * done
         )
         return value.quantize(Decimal("0.01"), rounding="ROUND_FLOOR")
+
+
+# -- §9 figures per shop and day (maintained by tickets.rollups) ----------------------------
+
+
+class ShopDay(models.Model):
+    """A shop's tickets created on one day (Asia/Shanghai): those handled (a first merchant
+    action) with the sum of their handling seconds, and their complaints filed, timeouts and
+    upheld. Kept by database triggers in the statements that change them (`tickets.rollups`)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    handled = models.IntegerField(default=0)
+    handled_seconds = models.FloatField(default=0)
+    complaints = models.IntegerField(default=0)
+    timeouts = models.IntegerField(default=0)
+    upheld = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "day"], name="shop_day_unique")]
+
+    def __str__(self):
+        return f"{self.shop_id} {self.day}"
+
+
+class ShopDayBucket(models.Model):
+    """How many of a shop's tickets created on one day were handled within each band of
+    handling time (`tickets.rollups.bucket`: 5 % wide), for the percentiles of a big shop."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    bucket = models.SmallIntegerField()
+    handled = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "day", "bucket"], name="shop_day_bucket_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.shop_id} {self.day} #{self.bucket}"

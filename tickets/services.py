@@ -606,6 +606,14 @@ POLICY_NUMBERS = (
 )
 
 
+def policy_changes(before: Policy | None, after: Policy) -> list[str]:
+    """The numbers (POLICY_NUMBERS, in that order) in which `after` differs from `before`;
+    all of them when there is no `before`."""
+    if before is None:
+        return list(POLICY_NUMBERS)
+    return [name for name in POLICY_NUMBERS if getattr(before, name) != getattr(after, name)]
+
+
 def _next_version(*, platform, latest, effective_from, note, actor, numbers) -> Policy:
     """The version after `latest` with `numbers` changed (the rest carried over), checked by
     the model's own validation and the rules below; unsaved."""
@@ -679,6 +687,15 @@ def policy_publish(*, platform: str, actor=None, effective_from=None, note: str 
         actor=actor,
         numbers=numbers,
     )
+    # A version that changes nothing would only add a row that reads like a rule change.
+    if latest is not None and not policy_changes(latest, policy):
+        raise ValidationError(
+            _(
+                "Nothing would change: every number is that of version %(v)d. Change at least "
+                "one number to publish a new version."
+            )
+            % {"v": latest.version}
+        )
     policy.save()
     return policy
 
@@ -808,6 +825,7 @@ __all__ = [
     "buyer_account_refusal",
     "order_settle",
     "order_upsert",
+    "policy_changes",
     "policy_draft",
     "policy_publish",
     "reasons_set_active",

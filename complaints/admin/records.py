@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from tickets.admin.display import ReadOnlyAdmin, admin_link, local
 from tickets.models import PLATFORM_TZ
+from tickets.paging import CappedCountPaginator
 
 from ..models import Compensation, Evidence, Liability
 from .display import evidence_url
@@ -140,6 +141,7 @@ class LiabilityAdmin(CsvExportMixin, ReadOnlyAdmin):
     actions = ("export_csv",)
     csv_name = "liabilities"
     show_full_result_count = False
+    paginator = CappedCountPaginator
     csv_columns = [
         (gettext_lazy("id"), lambda o: o.pk),
         (gettext_lazy("shop"), lambda o: o.shop.code),
@@ -208,6 +210,7 @@ class CompensationAdmin(CsvExportMixin, ReadOnlyAdmin):
     actions = ("export_csv",)
     csv_name = "compensations"
     show_full_result_count = False
+    paginator = CappedCountPaginator
     csv_columns = [
         (gettext_lazy("id"), lambda o: o.pk),
         (gettext_lazy("kind"), lambda o: o.kind),

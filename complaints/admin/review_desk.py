@@ -17,6 +17,7 @@ from tickets import roles
 from tickets.admin.display import admin_link, badge, local, timeline_rows
 from tickets.exceptions import DomainError
 from tickets.models import PLATFORM_TZ, Platform
+from tickets.paging import CappedCountPaginator
 from tickets.policy import late_shipment_terms
 from tickets.search import tickets_matching
 
@@ -80,6 +81,7 @@ class ComplaintAdmin(admin.ModelAdmin):
     ordering = ("review_due_at", "id")
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
     actions = ("claim_selected", "release_selected", "take_back_selected")
     change_list_template = "admin/complaints/complaint/change_list.html"
     change_form_template = "admin/complaints/complaint/change_form.html"

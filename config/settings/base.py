@@ -66,8 +66,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # The product's 404/403 pages for the merchant pages' own refusals, with DEBUG on as off.
-    "merchant.middleware.ProductErrorPagesMiddleware",
+    # The product's 404/403 pages for the merchant pages' and the admin's own refusals, with
+    # DEBUG on as off.
+    "config.errors.ProductErrorPagesMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",

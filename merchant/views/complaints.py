@@ -13,15 +13,15 @@ from complaints.models import Evidence
 from complaints.services import complaint_appeal
 from tickets import roles, selectors
 
-from ..forms import AppealForm, ComplaintFilterForm
+from ..forms import AppealForm
 from .common import (
-    PAGE_SIZE,
     appealable,
     merchant_required,
     set_current_shop,
     shop_ids,
     submit,
 )
+from .queue import complaint_queue, without_page
 
 
 def _scoped_complaints(request):
@@ -33,24 +33,21 @@ def _scoped_complaints(request):
 @merchant_required
 def complaint_list(request):
     now = timezone.now()
-    form = ComplaintFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = (
-        selectors.complaints_visible_to(request.user)
-        .filter(ticket__shop=request.shop)
-        .select_related("filed_by")
-    )
-    if filters.get("state"):
-        qs = qs.filter(state=filters["state"])
-    if filters.get("kind"):
-        qs = qs.filter(kind=filters["kind"])
-    page = Paginator(qs.order_by("-filed_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    queue = complaint_queue(request, request.GET)
+    page = Paginator(queue.rows, queue.page_size).get_page(request.GET.get("page"))
     for complaint in page:
         complaint.can_appeal = appealable(complaint, now)
+        complaint.liability_row = getattr(complaint, "liability", None)
     return render(
         request,
         "merchant/complaint_list.html",
-        {"form": form, "page": page, "now": now, "nav": "complaints"},
+        {
+            "form": queue.form,
+            "page": page,
+            "now": now,
+            "nav": "complaints",
+            "filters": without_page(request.GET),
+        },
     )
 
 

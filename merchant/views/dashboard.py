@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 
+from complaints.selectors import shop_penalty_points
 from tickets import selectors
 from tickets.models import Ticket, TicketState
 
@@ -28,8 +29,8 @@ def dashboard(request):
     hours = data.get("hours") or DEFAULT_HOURS
     since = now - dt.timedelta(days=days)
     shop = request.shop
-    metrics = selectors.shop_metrics(shop_id=shop.pk, since=since, at=now)
-    by_day = selectors.handling_time_by_day(shop_id=shop.pk, since=since, at=now)
+    metrics = selectors.shop_metrics(shop_id=shop.pk, since=since, at=now, by_day=True)
+    by_day = metrics.pop("by_day")
     chart = {
         "labels": [row["day"].strftime("%m-%d") for row in by_day],
         "count": [row["count"] for row in by_day],
@@ -75,9 +76,9 @@ def dashboard(request):
         .annotate(n=Count("id"))
         .order_by()
     )
+    # §14: every open state, i.e. every state but the terminal one.
     state_cards = [
-        (state, S(state).label, open_counts.get(state, 0))
-        for state in (S.AWAITING_REPLY, S.AWAITING_BUYER, S.AGREED, S.PLATFORM_REVIEW)
+        (state, S(state).label, open_counts.get(state, 0)) for state in S if state != S.COMPLETED
     ]
     # The merchant's own lateness (reply, promised date), not buyers' silence.
     overdue_count = selectors.merchant_overdue(Ticket.objects.filter(shop=shop), at=now).count()
@@ -96,6 +97,7 @@ def dashboard(request):
             "due_lists": due_lists,
             "state_cards": state_cards,
             "overdue_count": overdue_count,
+            "penalty_points": shop_penalty_points(shop.pk),
             "now": now,
         },
     )

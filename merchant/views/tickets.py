@@ -4,7 +4,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from complaints.models import Complaint
 from tickets import selectors
+from tickets.batch_reply import MAX_BATCH
 from tickets.exceptions import ValidationError as DomainValidationError
-from tickets.models import ReplyReason, SecondPlan, platform_today
+from tickets.models import SecondPlan, platform_today
 from tickets.policy import stockout_terms
 from tickets.services import (
     reply_preview,
@@ -24,14 +24,13 @@ from tickets.services import (
 )
 
 from ..forms import (
+    BatchReplyForm,
     ReplyForm,
     ReplyPreviewForm,
     SecondHandlingForm,
-    TicketFilterForm,
     reason_label,
 )
 from .common import (
-    PAGE_SIZE,
     appealable,
     merchant_required,
     set_current_shop,
@@ -39,6 +38,7 @@ from .common import (
     submit,
     ticket_actions,
 )
+from .queue import ticket_queue, without_page
 from .timeline import timeline_lines
 
 
@@ -57,41 +57,29 @@ def _ticket_or_404(request, pk):
 @merchant_required
 def ticket_list(request):
     now = timezone.now()
-    reasons = list(ReplyReason.objects.all())
-    form = TicketFilterForm(request.GET or None, reasons=reasons)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.with_current_deadline(
-        selectors.tickets_visible_to(request.user).filter(shop=request.shop)
-    )
-    if filters.get("q"):
-        qs = qs.filter(order__order_no__icontains=filters["q"].strip())
-    if filters.get("state"):
-        qs = qs.filter(state=filters["state"])
-    if filters.get("plan"):
-        qs = qs.filter(reply_plan=filters["plan"])
-    if filters.get("reason"):
-        qs = qs.filter(reply_reason__code=filters["reason"])
-    # Overdue is the merchant's lateness (reply, promised date), never a buyer's silence.
-    if filters.get("overdue") == "1":
-        qs = selectors.merchant_overdue(qs, at=now)
-    elif filters.get("overdue") == "0":
-        qs = qs.exclude(pk__in=selectors.merchant_overdue(qs, at=now).values("pk"))
-    if filters.get("due_within"):
-        qs = selectors.due_within(qs, hours=filters["due_within"], at=now)
-    sort = filters.get("sort") or "deadline"
-    ordering = {
-        "deadline": [F("deadline").asc(nulls_last=True), "-created_at", "-id"],
-        "-created": ["-created_at", "-id"],
-        "created": ["created_at", "id"],
-    }[sort]
-    page = Paginator(qs.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
+    queue = ticket_queue(request, request.GET, now=now)
+    page = Paginator(queue.rows, queue.page_size).get_page(request.GET.get("page"))
     for ticket in page:
         ticket.overdue_now = ticket.merchant_overdue(now)
         ticket.buyer_window_ended = ticket.buyer_window_over(now)
+        ticket.can_reply = ticket.reply_open(now)
+    today = platform_today(now)
     return render(
         request,
         "merchant/ticket_list.html",
-        {"form": form, "page": page, "now": now, "nav": "tickets", "sort": sort},
+        {
+            "form": queue.form,
+            "page": page,
+            "now": now,
+            "nav": "tickets",
+            "sort": queue.sort,
+            "batch_form": BatchReplyForm(
+                today=today, latest=today + dt.timedelta(days=30), auto_id="batch_%s"
+            ),
+            "batch_max": MAX_BATCH,
+            # The list's filters, for the export link and "all that match": the same rows.
+            "filters": without_page(request.GET),
+        },
     )
 
 

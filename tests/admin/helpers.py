@@ -1,5 +1,9 @@
 """Shortcuts for the admin tests: complaints in each state, reached through the services."""
 
+import datetime as dt
+import re
+from decimal import Decimal
+
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
@@ -55,3 +59,50 @@ def queue_url(query=""):
 
 def texts(response):
     return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+# -- the policy publish form: windows in hours (the appeal window in days), rates in percent --
+
+HOUR_WINDOWS = ("reply_window", "buyer_window", "review_target", "appeal_review_target")
+PERCENT_RATES = ("late_rate", "stockout_rate")
+CONFIRM = re.compile(r'name="confirm" value="(\w+)"')
+
+
+def typed(number) -> str:
+    return format(Decimal(number).normalize(), "f")
+
+
+def policy_form(platform="taobao", **changes):
+    """The publish form as operations fill it: the latest version of `platform`'s numbers, as
+    typed, starting in an hour; `changes` as typed too (a `platform` among them is sent as
+    is)."""
+    from tickets.models import Policy
+    from tickets.services import POLICY_NUMBERS
+
+    latest = Policy.objects.filter(platform=platform).order_by("-version").first()
+    data = {"platform": platform, "note": ""}
+    for name in POLICY_NUMBERS:
+        value = getattr(latest, name)
+        if name in HOUR_WINDOWS:
+            value = typed(Decimal(value.total_seconds()) / 3600)
+        elif name == "appeal_window":
+            value = typed(Decimal(value.total_seconds()) / 86400)
+        elif name in PERCENT_RATES:
+            value = typed(value * 100)
+        data[name] = str(value)
+    start = timezone.localtime(timezone.now() + dt.timedelta(hours=1))
+    data["effective_from_0"] = start.strftime("%Y-%m-%d")
+    data["effective_from_1"] = start.strftime("%H:%M:%S")
+    data.update(changes)
+    return data
+
+
+def publish(client, data):
+    """Publish as operations do: "Publish" shows the changes, "Confirm and publish" publishes.
+    Returns the last response (the first one when it asked for no confirmation)."""
+    url = reverse("admin:tickets_policy_add")
+    response = client.post(url, data)
+    found = CONFIRM.search(response.content.decode())
+    if response.status_code != 200 or found is None:
+        return response
+    return client.post(url, {**data, "confirm": found.group(1)})

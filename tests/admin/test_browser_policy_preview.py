@@ -80,8 +80,8 @@ def test_operations_preview_a_stricter_policy_before_publishing(history, live_se
 
     page.fill("#id_ship_later_cap_days", "20")
     page.fill("#id_fresh_ship_later_cap_days", "10")
-    page.fill("#id_reply_window", "0 12:00:00")
-    page.fill("#id_late_rate", "0.08")
+    page.fill("#id_reply_window", "12")
+    page.fill("#id_late_rate", "8")
     page.fill("#id_late_max", "50.00")
     page.fill("#pi-days", "7")
     page.click("#pi-run")

@@ -11,26 +11,10 @@ from django.utils import timezone
 
 from tests import factories
 from tickets.models import Policy, ReplyReason, RolloutSchedule, Shop
-from tickets.services import POLICY_NUMBERS
 
-from .helpers import texts
+from .helpers import policy_form, publish, texts
 
 pytestmark = pytest.mark.django_db
-
-
-def policy_form(**changes):
-    latest = Policy.objects.filter(platform="taobao").order_by("-version").first()
-    data = {"platform": "taobao", "note": "", **{n: getattr(latest, n) for n in POLICY_NUMBERS}}
-    start = timezone.localtime(timezone.now() + dt.timedelta(hours=1))
-    data["effective_from_0"], data["effective_from_1"] = (
-        start.strftime("%Y-%m-%d"),
-        start.strftime("%H:%M:%S"),
-    )
-    for name in ("reply_window", "buyer_window", "review_target", "appeal_window"):
-        seconds = int(data[name].total_seconds())
-        data[name] = f"{seconds // 86400} {seconds % 86400 // 3600:02}:00:00"
-    data.update(changes)
-    return data
 
 
 # -- policy versions ----------------------------------------------------------------------
@@ -45,9 +29,7 @@ def test_the_publish_form_is_prefilled_from_the_latest_version(ops_client):
 
 
 def test_operations_publish_the_next_version(ops_client, ops):
-    response = ops_client.post(
-        reverse("admin:tickets_policy_add"), policy_form(late_max="40.00", note="raise the cap")
-    )
+    response = publish(ops_client, policy_form(late_max="40.00", note="raise the cap"))
     assert response.status_code == 302, response.context["adminform"].form.errors
     new = Policy.objects.get(platform="taobao", version=2)
     assert new.late_max == Decimal("40.00") and new.created_by == ops
@@ -90,7 +72,7 @@ def test_a_version_in_force_is_read_only(ops_client):
 def test_the_list_shows_when_each_version_applies_and_its_open_tickets(ops_client):
     factories.urged()
     factories.urged()
-    ops_client.post(reverse("admin:tickets_policy_add"), policy_form())
+    assert publish(ops_client, policy_form(points_per_upheld="4")).status_code == 302
     response = ops_client.get(reverse("admin:tickets_policy_changelist") + "?platform=taobao")
     rows = {p.version: p for p in response.context["cl"].result_list}
     assert rows[1].open_count == 2 and rows[2].open_count == 0
@@ -311,8 +293,8 @@ def test_the_list_offers_a_publish_form_per_platform(ops_client):
 
 def test_an_empty_start_publishes_now(ops_client):
     before = timezone.now()
-    data = policy_form(effective_from_0="", effective_from_1="")
-    response = ops_client.post(reverse("admin:tickets_policy_add"), data)
+    data = policy_form(effective_from_0="", effective_from_1="", late_rate="6")
+    response = publish(ops_client, data)
     assert response.status_code == 302
     new = Policy.objects.get(platform="taobao", version=2)
     assert before <= new.effective_from <= timezone.now()

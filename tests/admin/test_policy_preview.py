@@ -14,7 +14,7 @@ from tests import factories
 from tickets import services
 from tickets.impact import policy_impact
 
-from .test_operations import policy_form
+from .helpers import policy_form
 
 pytestmark = pytest.mark.django_db
 URL = "admin:tickets_policy_preview"
@@ -29,13 +29,16 @@ def history(db):
     return shop
 
 
-def preview(client, **changes):
-    return client.post(reverse(URL), policy_form(**changes))
+def preview(client, platform_sent=None, **changes):
+    data = policy_form(**changes)
+    if platform_sent:
+        data["platform"] = platform_sent
+    return client.post(reverse(URL), data)
 
 
 def test_the_preview_replays_the_forms_numbers_beside_the_version_in_force(ops_client, history):
     before = factories.row_counts()
-    response = preview(ops_client, ship_later_cap_days="20", late_rate="0.08", days="7")
+    response = preview(ops_client, ship_later_cap_days="20", late_rate="8", days="7")
     assert response.status_code == 200
     figures = response.json()
     assert figures["replies_over_cap"]["count"] == 2  # 21 and 25 days ahead
@@ -66,10 +69,12 @@ def test_the_add_page_offers_the_preview_and_a_published_version_does_not(ops_cl
         ({"days": "91"}, "days"),
         ({"days": "soon"}, "days"),
         ({"late_rate": "lots"}, "late_rate"),
-        ({"late_rate": "2"}, "late_rate"),
-        ({"reply_window": "0 00:00:00"}, "reply_window"),
+        ({"late_rate": "101"}, "late_rate"),
+        ({"late_rate": "5.555"}, "late_rate"),
+        ({"reply_window": "0"}, "reply_window"),
+        ({"reply_window": "1 00:00:00"}, "reply_window"),
         ({"late_min": "40", "late_max": "30"}, None),
-        ({"platform": "jd"}, "platform"),
+        ({"platform_sent": "jd"}, "platform"),
     ],
 )
 def test_bad_input_is_answered_with_the_field_and_a_sentence(ops_client, changes, field):

@@ -69,7 +69,9 @@ def build(reviewer, start, count):
             target_percentage=Decimal("50"),
         )
         if i:  # version 1 exists; each further row is a published version
-            policy_publish(platform="taobao", effective_from=now + dt.timedelta(days=i))
+            policy_publish(
+                platform="taobao", effective_from=now + dt.timedelta(days=i), points_per_upheld=i
+            )
 
 
 def measure(client):

@@ -19,6 +19,7 @@ def test_the_index_links_every_resource_and_the_docs(anonymous):
     assert body["resources"] == {
         "tickets": "http://testserver/api/v1/tickets/",
         "ticket": "http://testserver/api/v1/tickets/{id}/",
+        "ticket_batch_reply": "http://testserver/api/v1/tickets/batch-reply/",
         "complaints": "http://testserver/api/v1/complaints/",
         "complaint": "http://testserver/api/v1/complaints/{id}/",
         "reasons": "http://testserver/api/v1/reasons/",

@@ -64,3 +64,28 @@ def test_bad_numbers_are_refused_and_nothing_is_published():
     with pytest.raises(ValidationError):
         policy_publish(platform="jd")
     assert Policy.objects.filter(platform="taobao").count() == 1
+
+
+def test_a_version_identical_to_the_one_it_follows_is_refused():
+    with pytest.raises(ValidationError) as error:
+        policy_publish(platform="taobao", note="same again")
+    assert error.value.field is None
+    assert "Nothing would change" in error.value.message and "version 1" in error.value.message
+    # The same numbers typed as text (the command line's) are the same numbers.
+    with pytest.raises(ValidationError):
+        policy_publish(platform="taobao", late_rate="0.05", reply_window="1 00:00:00")
+    assert Policy.objects.filter(platform="taobao").count() == 1
+    # One number changed is a new version; the old one's numbers again after it are one too.
+    policy_publish(platform="taobao", late_rate=Decimal("0.06"))
+    policy_publish(platform="taobao", late_rate=Decimal("0.05"))
+    assert Policy.objects.filter(platform="taobao").count() == 3
+
+
+def test_policy_changes_names_the_numbers_that_differ():
+    from tickets.services import POLICY_NUMBERS, policy_changes, policy_draft
+
+    current = Policy.objects.get(platform="taobao", version=1)
+    draft = policy_draft(platform="taobao", late_rate="0.08", appeal_window="45 00:00:00")
+    assert policy_changes(current, draft) == ["appeal_window", "late_rate"]
+    assert policy_changes(current, policy_draft(platform="taobao")) == []
+    assert policy_changes(None, draft) == list(POLICY_NUMBERS)

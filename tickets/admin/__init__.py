@@ -5,7 +5,8 @@
   (shared with `complaints.admin`);
 - `records`: tickets (with their complaints and buyer messages), buyer messages, orders;
 - `rollout`: shops, their merchant staff, and the rollout schedules of second handling;
-- `policy`: policy versions and the publish form;
+- `policy`: policy versions and the publish form (`policy_values`: their numbers as typed
+  and read: hours, days, percentages);
 - `reasons`: reply reasons;
 - `timeline`: the audit log.
 
@@ -22,7 +23,6 @@ from .display import (
     ReadOnlyInline,
     admin_link,
     badge,
-    hours_text,
     local,
     timeline_rows,
 )
@@ -51,7 +51,6 @@ __all__ = [
     "TicketAdmin",
     "admin_link",
     "badge",
-    "hours_text",
     "local",
     "policy",
     "reasons",

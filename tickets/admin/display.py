@@ -65,14 +65,6 @@ def admin_link(obj, text=None):
     return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
 
 
-def hours_text(duration) -> str:
-    """A policy window as people say it: '24 h', '30 d'."""
-    seconds = int(duration.total_seconds())
-    if seconds % 86400 == 0 and seconds >= 3 * 86400:
-        return f"{seconds // 86400} d"
-    return f"{seconds / 3600:g} h"
-
-
 def transition_label(transition: str, payload: dict) -> str:
     """What an audit row says happened; a lead's claim or release (§18) names the reviewer."""
     if transition == "claim" and payload.get("assigned_to"):

@@ -1,31 +1,65 @@
-"""Policy versions (§8): published through `policy_publish`, never edited; before publishing,
-the publish form previews the draft's impact on recent tickets (§19, `tickets.impact`)."""
+"""Policy versions (§8): published through `policy_publish`, never edited. The publish form
+takes hours, days and percentages (`policy_values`), shows the changes against the version the
+new one follows and publishes only when they are confirmed; on the same page it previews the
+draft's impact on recent tickets (§19, `tickets.impact`). A published version reads as people
+say its numbers."""
+
+import hashlib
+import json
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..exceptions import DomainError, TimedOut
 from ..exceptions import ValidationError as DomainValidationError
 from ..impact import policy_impact
-from ..models import Platform, Policy, TicketState
-from ..services import POLICY_NUMBERS, policy_draft, policy_publish
-from .display import badge, hours_text, local
+from ..models import Platform, Policy, Ticket, TicketState
+from ..paging import CAP
+from ..services import POLICY_NUMBERS, policy_changes, policy_draft, policy_publish
+from .display import badge, local
+from .policy_values import DAYS, HOURS, PercentField, WindowField, label, percent_text, value_text
 
 S = TicketState
 
 
+def open_tickets_capped():
+    """The open tickets a version governs, counted at most to CAP + 1 through the partial
+    index `ticket_open_policy_idx`: a version's page costs the same at a million open tickets
+    (shown as "10,000+" beyond CAP)."""
+    tickets, policies = Ticket._meta.db_table, Policy._meta.db_table
+    return RawSQL(
+        f'SELECT COUNT(*) FROM (SELECT 1 FROM "{tickets}" t WHERE t.policy_id = '
+        f'"{policies}"."id" AND t.state <> %s LIMIT %s) capped',
+        (S.COMPLETED, CAP + 1),
+    )
+
+
 class PolicyPublishForm(forms.ModelForm):
-    """A new version: numbers prefilled from the latest version of the platform. The service
-    decides the version number and refuses a start in the past or before the latest one."""
+    """A new version: numbers prefilled from the latest version of the platform, windows in
+    hours or days and rates as percentages (`policy_values`). The service decides the version
+    number and refuses a start in the past or before the latest one, and a version that
+    changes nothing. A valid form is published only once its changes against the version it
+    follows were shown and confirmed unchanged (`confirm`: their digest)."""
+
+    # Windows in hours or days, rates as percentages (the other numbers: the model's fields).
+    reply_window = WindowField(HOURS, label=gettext_lazy("Reply window (hours)"))
+    buyer_window = WindowField(HOURS, label=gettext_lazy("Buyer confirmation window (hours)"))
+    review_target = WindowField(HOURS, label=gettext_lazy("Review target (hours)"))
+    appeal_window = WindowField(DAYS, label=gettext_lazy("Appeal window (days)"))
+    appeal_review_target = WindowField(HOURS, label=gettext_lazy("Appeal review target (hours)"))
+    late_rate = PercentField(label=gettext_lazy("Late-shipment compensation rate (percent)"))
+    stockout_rate = PercentField(label=gettext_lazy("Stock-out compensation rate (percent)"))
 
     class Meta:
         model = Policy
@@ -35,10 +69,6 @@ class PolicyPublishForm(forms.ModelForm):
                 "Now or later; leave empty for now. Open tickets keep the version they were "
                 "created under."
             ),
-            **{
-                name: gettext_lazy('Days and hours, as "1 00:00:00" for 24 hours.')
-                for name in ("reply_window", "buyer_window", "review_target", "appeal_window")
-            },
         }
 
     def __init__(self, *args, **kwargs):
@@ -46,6 +76,10 @@ class PolicyPublishForm(forms.ModelForm):
         # Empty means "now", so that a form left open a while is not refused as in the past.
         if "effective_from" in self.fields:  # absent on a published (read-only) version
             self.fields["effective_from"].required = False
+        self.changes = None  # set once the numbers are valid: [(name, before, after)]
+        self.previous = None  # the version the new one would follow
+        self.digest = ""
+        self.awaiting_confirmation = False
 
     def clean(self):
         data = super().clean()
@@ -55,14 +89,36 @@ class PolicyPublishForm(forms.ModelForm):
         # under the field it names, and save_model publishes for real.
         try:
             with transaction.atomic():
-                policy_publish(**self.publish_arguments(actor=None))
+                draft = policy_publish(**self.publish_arguments(actor=None))
+                self.previous = Policy.objects.filter(
+                    platform=draft.platform, version=draft.version - 1
+                ).first()
                 raise _DryRun
         except _DryRun:
             pass
         except DomainValidationError as error:
             field = error.field if error.field in self.fields else None
             self.add_error(field, error.message)
+            return data
+        self.changes = [
+            (name, getattr(self.previous, name, None), getattr(draft, name))
+            for name in policy_changes(self.previous, draft)
+        ]
+        self.digest = self._digest(data)
+        if self.data.get("confirm") != self.digest:
+            # Shown with the changes and asked again (PolicyAdmin.render_change_form shows no
+            # error for it); a changed number after the check shows the changes again.
+            self.awaiting_confirmation = True
+            raise forms.ValidationError(_("Check the changes, then confirm."), code="confirm")
         return data
+
+    def _digest(self, data) -> str:
+        """What was shown before confirming: the platform, start, note, every number and the
+        version followed (someone else publishing meanwhile asks for a new look)."""
+        shown = {name: data.get(name) for name in self.Meta.fields}
+        shown["follows"] = self.previous.pk if self.previous else None
+        text = json.dumps(shown, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def publish_arguments(self, *, actor):
         data = self.cleaned_data
@@ -106,7 +162,7 @@ class PolicyAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 next_from=Subquery(following.values("effective_from")[:1]),
-                open_count=Count("tickets", filter=~Q(tickets__state=S.COMPLETED)),
+                open_count=open_tickets_capped(),
             )
         )
 
@@ -125,6 +181,7 @@ class PolicyAdmin(admin.ModelAdmin):
         # Publishing is one step; the new version is read-only, so no "continue editing".
         extra_context = {
             **(extra_context or {}),
+            "title": _("Publish a policy version"),
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
         }
@@ -147,8 +204,8 @@ class PolicyAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         data = request.POST
-        numbers = {name: data[name] for name in POLICY_NUMBERS if name in data}
         try:
+            numbers = typed_numbers(data)
             draft = policy_draft(platform=data.get("platform", ""), **numbers)
             figures = policy_impact(
                 platform=draft.platform,
@@ -161,6 +218,40 @@ class PolicyAdmin(admin.ModelAdmin):
         except DomainError as error:
             return JsonResponse({"error": error.message, "field": error.field}, status=400)
         return JsonResponse(figures)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_fields(request, obj)
+        # A published version reads as people say its numbers: "24 hours", "30 days", "5%".
+        return ("platform", "effective_from", *(f"shown_{n}" for n in POLICY_NUMBERS), "note")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        if add and form.awaiting_confirmation:
+            # The check before publishing is not an error: the changes, then "confirm".
+            previous = form.previous
+            context.update(
+                errors=None,
+                confirm_digest=form.digest,
+                asked_again="confirm" in request.POST,
+                previous=previous,
+                previous_in_force=previous is not None
+                and previous.effective_from <= timezone.now(),
+                previous_from=local(previous.effective_from) if previous else "",
+                starts=local(form.cleaned_data["effective_from"])
+                if form.cleaned_data.get("effective_from")
+                else "",
+                changes=[
+                    {
+                        "name": name,
+                        "label": label(name),
+                        "before": value_text(name, before) if previous else "—",
+                        "after": value_text(name, after),
+                    }
+                    for name, before, after in form.changes
+                ],
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_changeform_initial_data(self, request):
         platform = request.GET.get("platform") or "taobao"
@@ -206,17 +297,52 @@ class PolicyAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("open tickets it governs"), ordering="open_count")
     def open_tickets(self, obj):
+        if obj.open_count > CAP:
+            return f"{number_format(CAP, force_grouping=True)}+"
         return obj.open_count
 
     @admin.display(description=gettext_lazy("reply window"), ordering="reply_window")
     def reply_hours(self, obj):
-        return hours_text(obj.reply_window)
+        return value_text("reply_window", obj.reply_window)
 
     @admin.display(description=gettext_lazy("review target"), ordering="review_target")
     def review_hours(self, obj):
-        return hours_text(obj.review_target)
+        return value_text("review_target", obj.review_target)
 
     @admin.display(description=gettext_lazy("late-shipment compensation"))
     def late_terms(self, obj):
-        rate = f"{float(obj.late_rate) * 100:g}%"
-        return f"{rate} · ¥{obj.late_min}–¥{obj.late_max} · {obj.get_payout_display()}"
+        return (
+            f"{percent_text(obj.late_rate)} · ¥{obj.late_min}–¥{obj.late_max} · "
+            f"{obj.get_payout_display()}"
+        )
+
+
+def _shown(name):
+    """The read-only page's rendering of one number of a published version."""
+
+    @admin.display(description=Policy._meta.get_field(name).verbose_name)
+    def shown(model_admin, obj):
+        return value_text(name, getattr(obj, name))
+
+    shown.__name__ = f"shown_{name}"
+    return shown
+
+
+for _name in POLICY_NUMBERS:
+    setattr(PolicyAdmin, f"shown_{_name}", _shown(_name))
+
+
+def typed_numbers(data) -> dict:
+    """The publish form's numbers as typed (hours, days, percentages), each read by its form
+    field as publishing reads it, for the preview; the first bad one is a domain error on its
+    field, as the service's are."""
+    fields = PolicyPublishForm.base_fields
+    numbers = {}
+    for name in POLICY_NUMBERS:
+        if name not in data:
+            continue
+        try:
+            numbers[name] = fields[name].clean(data[name])
+        except forms.ValidationError as error:
+            raise DomainValidationError(" ".join(error.messages), field=name) from None
+    return numbers

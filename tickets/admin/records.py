@@ -12,8 +12,10 @@ from django.utils.translation import gettext_lazy
 
 from complaints.models import Complaint
 
-from ..models import BuyerMessage, Order, Ticket
-from ..selectors import overdue, with_current_deadline
+from ..models import BuyerMessage, Order, Ticket, TicketState
+from ..paging import CappedCountPaginator
+from ..search import ticket_search_filter
+from ..selectors import buyer_window_over, merchant_overdue, with_current_deadline
 from .display import (
     TICKET_COLOURS,
     ReadOnlyAdmin,
@@ -26,18 +28,29 @@ from .display import (
 
 
 class TicketOverdueFilter(admin.SimpleListFilter):
+    """ "Overdue" as everywhere (the merchant pages, the API): past a deadline the merchant
+    answers for. A buyer who did not answer in time is apart: deemed acceptance, which the
+    buyer-silence sweep applies, not anyone's lateness."""
+
     title = gettext_lazy("deadline")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Past its deadline (sweep pending)")), ("no", _("Within deadline"))]
+        return [
+            ("yes", _("Merchant past a deadline (reply or promised date)")),
+            ("buyer_silent", _("Buyer did not answer in time (deemed acceptance pending)")),
+            ("no", _("Within deadline")),
+        ]
 
     def queryset(self, request, queryset):
+        now = timezone.now()
         if self.value() == "yes":
-            return overdue(queryset)
+            return merchant_overdue(queryset, at=now)
+        if self.value() == "buyer_silent":
+            return buyer_window_over(queryset, at=now)
         if self.value() == "no":
             return with_current_deadline(queryset).filter(
-                Q(deadline__gt=timezone.now()) | Q(deadline__isnull=True)
+                Q(deadline__gt=now) | Q(deadline__isnull=True)
             )
         return queryset
 
@@ -82,9 +95,12 @@ class TicketAdmin(ReadOnlyAdmin):
     )
     list_select_related = ("order", "shop")
     search_fields = ("order__order_no", "shop__code")
-    search_help_text = gettext_lazy("An exact order number or shop code.")
+    search_help_text = gettext_lazy(
+        "An order number or any part of it (3 characters or more), or a shop's code or name."
+    )
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
     inlines = (ComplaintInline, BuyerMessageInline)
     fieldsets = (
         (
@@ -169,10 +185,12 @@ class TicketAdmin(ReadOnlyAdmin):
         return with_current_deadline(super().get_queryset(request))
 
     def get_search_results(self, request, queryset, search_term):
+        """An order number or any part of it, or a shop (`tickets.search`: each by its own
+        index, never a scan of the tickets)."""
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(Q(order__order_no=term) | Q(shop__code=term)), False
+        return queryset.filter(ticket_search_filter(term)), False
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -212,11 +230,15 @@ class TicketAdmin(ReadOnlyAdmin):
         deadline = getattr(obj, "deadline", None)
         if deadline is None:
             return "—"
-        if deadline <= timezone.now():
-            return format_html(
-                '{} <span class="rv-badge rv-overdue">{}</span>', local(deadline), _("past")
-            )
-        return local(deadline)
+        if deadline > timezone.now():
+            return local(deadline)
+        if (
+            obj.state == TicketState.AWAITING_BUYER
+        ):  # the buyer's silence: deemed acceptance, not late
+            return format_html("{} {}", local(deadline), badge(_("deemed accepted"), "#6b6b6b"))
+        return format_html(
+            '{} <span class="rv-badge rv-overdue">{}</span>', local(deadline), _("past")
+        )
 
     @admin.display(description=gettext_lazy("order"))
     def order_link(self, obj):
@@ -249,8 +271,11 @@ class BuyerMessageAdmin(ReadOnlyAdmin):
     list_select_related = ("ticket__order", "buyer")
     list_filter = ("kind", ("delivered_at", admin.EmptyFieldListFilter))
     search_fields = ("=ticket__order__order_no", "=buyer__username")
+    # Newest first by the primary key's index, whatever the table's size.
+    ordering = ("-id",)
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
 
     @admin.display(description=gettext_lazy("ticket"))
     def ticket_link(self, obj):
@@ -280,6 +305,7 @@ class OrderAdmin(ReadOnlyAdmin):
     search_help_text = gettext_lazy("An exact order number, shop code or buyer username.")
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
     fields = (
         "order_no",
         "shop",

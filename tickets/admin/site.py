@@ -1,6 +1,8 @@
-"""The admin site: its titles, and platform staff only (§3)."""
+"""The admin site: its titles, platform staff only (§3), and a missing record as the product's
+404 page (§18)."""
 
 from django.contrib import admin
+from django.http import Http404
 from django.utils.translation import gettext_lazy
 
 from .. import roles
@@ -21,3 +23,15 @@ def _platform_staff_only(request):
 # An instance attribute, because the default site is created by django.contrib.admin and the
 # settings (owned elsewhere) keep the default AdminConfig.
 admin.site.has_permission = _platform_staff_only
+
+
+def _missing_record_is_not_found(model_admin, request, opts, object_id):
+    """§18: the change page of an id that does not exist (a complaint id mistyped, a stale
+    link) is the product's own 404 page in the reader's language (config/errors.py), as
+    everywhere else; Django would send the reader to the index with a note instead."""
+    raise Http404(f"{opts.label} {object_id}")
+
+
+# On ModelAdmin itself, so that every desk (and Django's own admins) answer alike: Django has
+# no public hook for it, this method is where its change, delete and history pages turn.
+admin.ModelAdmin._get_obj_does_not_exist_redirect = _missing_record_is_not_found

@@ -14,6 +14,7 @@ from complaints.models import Complaint, ComplaintState
 
 from ..audit import load_payload
 from ..models import Ticket, TicketState
+from ..paging import CappedCountPaginator
 from .display import TRANSITION_LABELS, ReadOnlyAdmin, local, transition_label
 
 S = TicketState
@@ -59,9 +60,12 @@ class StateLogAdmin(ReadOnlyAdmin):
     list_filter = (SubjectFilter, TransitionFilter)
     search_fields = ("=object_id", "=by__username")
     search_help_text = gettext_lazy("An object id or a username.")
-    ordering = ("-timestamp", "-id")
+    # Newest first by the primary key's index, whatever the table's size (rows are written
+    # as things happen, so id order is time order).
+    ordering = ("-id",)
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -5,14 +5,13 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 from ..models import BuyerMessage, MessageKind, Plan, Ticket, TicketState
+from ..selectors import merchant_on_time, merchant_overdue
 from .fields import BooleanFilter, InstantRangeFormField
 
 
@@ -59,7 +58,11 @@ class TicketFilter(django_filters.FilterSet):
     )
     overdue = BooleanFilter(
         method="filter_overdue",
-        help_text=_("true: the current state's deadline has passed; false: it has not or none."),
+        help_text=_(
+            "true: past a deadline the merchant answers for (the reply, the promised ship "
+            "date); a buyer's silence past their window is deemed acceptance, never overdue. "
+            "false: the others."
+        ),
     )
 
     class Meta:
@@ -67,11 +70,9 @@ class TicketFilter(django_filters.FilterSet):
         fields = ["state", "shop", "shop_code", "order_no", "reply_plan", "created", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        # The list queryset carries the `deadline` annotation (selectors.with_current_deadline).
-        now = timezone.now()
         if value:
-            return queryset.filter(deadline__lte=now)
-        return queryset.filter(Q(deadline__isnull=True) | Q(deadline__gt=now))
+            return merchant_overdue(queryset)
+        return merchant_on_time(queryset)
 
 
 class BuyerMessageFilter(django_filters.FilterSet):

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 RESOURCES = (
     ("tickets", "api:ticket-list", {}),
     ("ticket", "api:ticket-detail", {"pk": "id"}),
+    ("ticket_batch_reply", "api:ticket-batch-reply", {}),
     ("complaints", "api:complaint-list", {}),
     ("complaint", "api:complaint-detail", {"pk": "id"}),
     ("reasons", "api:reason-list", {}),

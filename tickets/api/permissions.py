@@ -9,6 +9,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 
 from .. import roles
+from ..paging import CappedCountPaginator
 
 
 class IsOrderSystem(BasePermission):
@@ -32,6 +33,8 @@ class Pagination(PageNumberPagination):
 
     page_size = 50
     page_size_query_param = "page_size"
+    # `count` exact up to 10,000, PostgreSQL's estimate beyond (tickets.paging).
+    django_paginator_class = CappedCountPaginator
     max_page_size = 200
 
     def get_page_size(self, request):

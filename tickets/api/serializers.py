@@ -318,7 +318,8 @@ class TicketSerializer(serializers.Serializer):
         return ticket.reply_reason.code if ticket.reply_reason_id else None
 
     def get_is_overdue(self, ticket) -> bool:
-        return ticket.is_overdue(self.context.get("now") or timezone.now())
+        # As the list's `overdue` filter: the merchant late, never a buyer's silence.
+        return ticket.merchant_overdue(self.context.get("now") or timezone.now())
 
     def to_representation(self, ticket):
         """What the fields above declare (the schema shows them), built in one step: every
@@ -532,7 +533,8 @@ class BuyerTicketDetailSerializer(serializers.Serializer):
     )
 
     def get_is_overdue(self, ticket) -> bool:
-        return ticket.is_overdue(self.context.get("now") or timezone.now())
+        # As the list's `overdue` filter: the merchant late, never a buyer's silence.
+        return ticket.merchant_overdue(self.context.get("now") or timezone.now())
 
     @extend_schema_field(BuyerTimelineEntrySerializer(many=True))
     def get_timeline(self, ticket):

@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 from complaints.api.views import ComplaintViewSet
 
 from . import views
+from .batch import BatchReplyView
 from .index import ApiIndexView
 
 app_name = "api"
@@ -35,6 +36,8 @@ v1 = [
     path("messages/", views.MessageListView.as_view(), name="message-list"),
     path("shops/", views.ShopListView.as_view(), name="shop-list"),
     path("shops/<int:pk>/metrics/", views.ShopMetricsView.as_view(), name="shop-metrics"),
+    # Before the router's routes, where "batch-reply" is no ticket id anyway.
+    path("tickets/batch-reply/", BatchReplyView.as_view(), name="ticket-batch-reply"),
     *router.urls,
 ]
 

@@ -22,16 +22,7 @@
   }
 
   function filterReasons() {
-    var p = plan();
-    select.querySelectorAll("option[data-plans]").forEach(function (option) {
-      var allowed = !p || option.dataset.plans.split(" ").indexOf(p) >= 0;
-      option.hidden = !allowed;
-      option.disabled = !allowed;
-      if (!allowed && option.selected) select.value = "";
-    });
-    select.querySelectorAll("optgroup").forEach(function (group) {
-      group.hidden = !group.querySelector("option:not([disabled])");
-    });
+    window.offerReasonsFor(select, plan());
   }
 
   function checkDate() {

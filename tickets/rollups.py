@@ -1,0 +1,420 @@
+"""§9 figures per shop and day, the way the platform's 新灯塔 computes them: a big shop's
+dashboard reads its days, not its tickets.
+
+Kept by database triggers in the very statements that change tickets and complaints (see
+`install_triggers`): a handled ticket (its first merchant action: reply, second handling,
+settlement) counts in `ShopDay.handled` / `handled_seconds` and in its `ShopDayBucket`; a
+complaint in `complaints`, `timeouts` (reply_timeout) and `upheld` (upheld, appealed, upheld
+finally; an overturn takes it back). Every figure belongs to the day (Asia/Shanghai) the
+ticket was created on. `rebuild` computes the rows again from the tickets (the migration that
+adds them; a repair).
+
+Read by `figures` (and so `selectors.shop_metrics`, `selectors.handling_time_by_day`): the
+whole days of the window from the rollup; what no rollup can hold from the tickets: tickets
+not handled yet (their time grows until `at`; partial index `ticket_unhandled_idx`) and the
+partial days at the window's edges. Count, mean, timeouts, complaints and upheld equal the live
+computation (`selectors.shop_metrics_live`); the median and 90th percentile are exact up to
+EXACT_UP_TO tickets in the window and beyond it read from the buckets, within 5 %."""
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import Count, DateTimeField, F, FloatField, Q, Sum, Value
+from django.db.models.functions import Cast, Floor, Ln, TruncDate
+from django.utils import timezone
+
+from complaints.models import Complaint, ComplaintKind, ComplaintState
+
+from .models import PLATFORM_TZ, ShopDay, ShopDayBucket, Ticket
+
+GROWTH = 1.05  # each bucket is 5 % wider than the one before
+EXACT_UP_TO = 5_000
+UPHELD_STATES = (ComplaintState.UPHELD, ComplaintState.APPEALED, ComplaintState.UPHELD_FINAL)
+
+
+def bucket(seconds: float) -> int:
+    """The band of a handling time: floor(ln(1 + s) / ln(GROWTH)), as `bucket_expression`."""
+    return math.floor(math.log(max(seconds, 0.0) + 1.0) / math.log(GROWTH))
+
+
+def bucket_bounds(b: int) -> tuple[float, float]:
+    return GROWTH**b - 1.0, GROWTH ** (b + 1) - 1.0
+
+
+def local_day(instant: dt.datetime) -> dt.date:
+    return timezone.localtime(instant, PLATFORM_TZ).date()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=PLATFORM_TZ)
+
+
+# -- maintenance: database triggers ------------------------------------------------------------
+
+# What a ticket adds to its day while handled, and a complaint while it exists: every INSERT,
+# UPDATE and DELETE of tickets and complaints, whoever writes them (services, set-based sweeps,
+# bulk loads), keeps the rows in the same statement, so no write path can forget them and none
+# pays a round trip for them. PostgreSQL: statement-level triggers over the transition tables,
+# one grouped upsert per statement, in (shop, day) order (concurrent sweeps lock rows in the
+# same order: no deadlock). SQLite (the embedded demo, one writer): row-level triggers.
+
+UPHELD_SQL = ", ".join(f"'{state}'" for state in UPHELD_STATES)
+TIMEOUT_SQL = f"'{ComplaintKind.REPLY_TIMEOUT}'"
+PG_DAY = "(({t}.created_at) AT TIME ZONE 'Asia/Shanghai')::date"
+
+
+def _pg_changed(columns: str, sign: int) -> str:
+    """The rows of an UPDATE whose `columns` changed: new ones (+1) or old ones (−1)."""
+    this, other = ("n", "o") if sign > 0 else ("o", "n")
+    cols = ", ".join(f"{{a}}.{c}" for c in columns.split(", "))
+    return (
+        f"SELECT {this}.*, {sign} AS sign FROM {'new_rows' if sign > 0 else 'old_rows'} {this} "
+        f"JOIN {'old_rows' if sign > 0 else 'new_rows'} {other} ON {other}.id = {this}.id "
+        f"WHERE ({cols.format(a=this)}) IS DISTINCT FROM ({cols.format(a=other)})"
+    )
+
+
+def _pg_function(name: str, columns: str, body: str) -> str:
+    """A trigger function applying `body` to `delta` (the changed rows with their sign)."""
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        WITH delta AS (SELECT n.*, 1 AS sign FROM new_rows n) {body};
+    ELSIF TG_OP = 'DELETE' THEN
+        WITH delta AS (SELECT o.*, -1 AS sign FROM old_rows o) {body};
+    ELSE
+        WITH delta AS ({_pg_changed(columns, 1)} UNION ALL {_pg_changed(columns, -1)}) {body};
+    END IF;
+    RETURN NULL;
+END $$;"""
+
+
+PG_TICKETS_BODY = f"""
+, x AS (
+    SELECT shop_id, {PG_DAY.format(t="delta")} AS day, sign,
+           EXTRACT(EPOCH FROM (first_action_at - created_at))::double precision AS h
+    FROM delta WHERE first_action_at IS NOT NULL
+), days AS (
+    INSERT INTO tickets_shopday AS r
+        (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
+    SELECT shop_id, day, sum(sign), sum(sign * h), 0, 0, 0 FROM x
+    GROUP BY shop_id, day HAVING sum(sign) <> 0 OR sum(sign * h) <> 0 ORDER BY shop_id, day
+    ON CONFLICT (shop_id, day) DO UPDATE SET handled = r.handled + excluded.handled,
+        handled_seconds = r.handled_seconds + excluded.handled_seconds
+)
+INSERT INTO tickets_shopdaybucket AS r (shop_id, day, bucket, handled)
+SELECT shop_id, day, floor(ln(greatest(h, 0) + 1) / ln({GROWTH}))::int AS b, sum(sign) FROM x
+GROUP BY shop_id, day, b HAVING sum(sign) <> 0 ORDER BY shop_id, day, b
+ON CONFLICT (shop_id, day, bucket) DO UPDATE SET handled = r.handled + excluded.handled"""
+
+PG_COMPLAINTS_BODY = f"""
+, x AS (
+    SELECT t.shop_id, {PG_DAY.format(t="t")} AS day, sum(d.sign) AS n,
+           coalesce(sum(d.sign) FILTER (WHERE d.kind = {TIMEOUT_SQL}), 0) AS timeouts,
+           coalesce(sum(d.sign) FILTER (WHERE d.state IN ({UPHELD_SQL})), 0) AS upheld
+    FROM delta d JOIN tickets_ticket t ON t.id = d.ticket_id GROUP BY 1, 2
+)
+INSERT INTO tickets_shopday AS r
+    (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
+SELECT shop_id, day, 0, 0, n, timeouts, upheld FROM x
+WHERE n <> 0 OR timeouts <> 0 OR upheld <> 0 ORDER BY shop_id, day
+ON CONFLICT (shop_id, day) DO UPDATE SET complaints = r.complaints + excluded.complaints,
+    timeouts = r.timeouts + excluded.timeouts, upheld = r.upheld + excluded.upheld"""
+
+TRIGGERED = (
+    ("tickets_ticket", "tickets_rollup_tickets", "shop_id, created_at, first_action_at"),
+    ("complaints_complaint", "tickets_rollup_complaints", "ticket_id, kind, state"),
+)
+
+
+def _pg_install() -> list[str]:
+    statements = [
+        _pg_function("tickets_rollup_tickets", TRIGGERED[0][2], PG_TICKETS_BODY),
+        _pg_function("tickets_rollup_complaints", TRIGGERED[1][2], PG_COMPLAINTS_BODY),
+    ]
+    for table, function, _columns in TRIGGERED:
+        for event, tables in (
+            ("INSERT", "NEW TABLE AS new_rows"),
+            ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+            ("DELETE", "OLD TABLE AS old_rows"),
+        ):
+            statements.append(
+                f"CREATE TRIGGER {function}_{event.lower()} AFTER {event} ON {table} "
+                f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+            )
+    return statements
+
+
+def _sqlite_ticket(row: str, sign: int) -> str:
+    day = f"date({row}.created_at, '+8 hours')"
+    h = f"((julianday({row}.first_action_at) - julianday({row}.created_at)) * 86400.0)"
+    return f"""
+INSERT INTO tickets_shopday
+    (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
+SELECT {row}.shop_id, {day}, {sign}, {sign} * {h}, 0, 0, 0
+WHERE {row}.first_action_at IS NOT NULL
+ON CONFLICT (shop_id, day) DO UPDATE SET handled = handled + excluded.handled,
+    handled_seconds = handled_seconds + excluded.handled_seconds;
+INSERT INTO tickets_shopdaybucket (shop_id, day, bucket, handled)
+SELECT {row}.shop_id, {day}, CAST(floor(ln(max({h}, 0) + 1) / ln({GROWTH})) AS INTEGER), {sign}
+WHERE {row}.first_action_at IS NOT NULL
+ON CONFLICT (shop_id, day, bucket) DO UPDATE SET handled = handled + excluded.handled;"""
+
+
+def _sqlite_complaint(row: str, sign: int) -> str:
+    return f"""
+INSERT INTO tickets_shopday
+    (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
+SELECT t.shop_id, date(t.created_at, '+8 hours'), 0, 0, {sign},
+       {sign} * ({row}.kind = {TIMEOUT_SQL}), {sign} * ({row}.state IN ({UPHELD_SQL}))
+FROM tickets_ticket t WHERE t.id = {row}.ticket_id
+ON CONFLICT (shop_id, day) DO UPDATE SET complaints = complaints + excluded.complaints,
+    timeouts = timeouts + excluded.timeouts, upheld = upheld + excluded.upheld;"""
+
+
+def _sqlite_install() -> list[str]:
+    statements = []
+    for (table, function, columns), body in zip(
+        TRIGGERED, (_sqlite_ticket, _sqlite_complaint), strict=True
+    ):
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns.split(", "))
+        statements += [
+            f"CREATE TRIGGER {function}_insert AFTER INSERT ON {table} BEGIN {body('NEW', 1)} END",
+            f"CREATE TRIGGER {function}_delete AFTER DELETE ON {table} BEGIN {body('OLD', -1)} END",
+            f"CREATE TRIGGER {function}_update AFTER UPDATE OF {columns} ON {table} "
+            f"WHEN {changed} BEGIN {body('OLD', -1)} {body('NEW', 1)} END",
+        ]
+    return statements
+
+
+def install_triggers(schema_editor):
+    vendor = schema_editor.connection.vendor
+    statements = {"postgresql": _pg_install, "sqlite": _sqlite_install}[vendor]()
+    for statement in statements:
+        schema_editor.execute(statement, params=None)
+
+
+def drop_triggers(schema_editor):
+    vendor = schema_editor.connection.vendor
+    for table, function, _columns in TRIGGERED:
+        for event in ("insert", "update", "delete"):
+            on = f" ON {table}" if vendor == "postgresql" else ""
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {function}_{event}{on}", params=None)
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {function}()", params=None)
+
+
+def bucket_expression(seconds):
+    return Floor(Ln(seconds + 1.0) / math.log(GROWTH))
+
+
+def rebuild(shop_ids=None, *, apps=None):
+    """The rows again from the tickets and complaints (set-based; all shops or `shop_ids`).
+    `apps`: a migration's historical models."""
+    from .selectors import Seconds
+
+    get = apps.get_model if apps else None
+    Ticket_ = get("tickets", "Ticket") if get else Ticket
+    Complaint_ = get("complaints", "Complaint") if get else Complaint
+    ShopDay_ = get("tickets", "ShopDay") if get else ShopDay
+    ShopDayBucket_ = get("tickets", "ShopDayBucket") if get else ShopDayBucket
+    tickets = Ticket_.objects.all()
+    if shop_ids is not None:
+        tickets = tickets.filter(shop_id__in=shop_ids)
+    for model in (ShopDay_, ShopDayBucket_):
+        rows = model.objects.all()
+        (rows if shop_ids is None else rows.filter(shop_id__in=shop_ids)).delete()
+    day = TruncDate("created_at", tzinfo=PLATFORM_TZ)
+    handled = tickets.filter(first_action_at__isnull=False).annotate(
+        d=day, h=Seconds(F("first_action_at"), F("created_at"))
+    )
+    days = {}
+    for row in handled.values("shop_id", "d").annotate(n=Count("id"), s=Sum("h")).order_by():
+        days[row["shop_id"], row["d"]] = ShopDay_(
+            shop_id=row["shop_id"], day=row["d"], handled=row["n"], handled_seconds=row["s"]
+        )
+    complaints = (
+        Complaint_.objects.filter(ticket__in=tickets.values("pk"))
+        .values(shop=F("ticket__shop_id"), d=TruncDate("ticket__created_at", tzinfo=PLATFORM_TZ))
+        .annotate(
+            n=Count("id"),
+            t=Count("id", filter=Q(kind=ComplaintKind.REPLY_TIMEOUT)),
+            u=Count("id", filter=Q(state__in=UPHELD_STATES)),
+        )
+        .order_by()
+    )
+    for row in complaints:
+        key = (row["shop"], row["d"])
+        days.setdefault(key, ShopDay_(shop_id=row["shop"], day=row["d"]))
+        days[key].complaints, days[key].timeouts, days[key].upheld = row["n"], row["t"], row["u"]
+    ShopDay_.objects.bulk_create(days.values(), batch_size=5000)
+    buckets = (
+        handled.annotate(b=Cast(bucket_expression(F("h")), FloatField()))
+        .values("shop_id", "d", "b")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    ShopDayBucket_.objects.bulk_create(
+        (
+            ShopDayBucket_(shop_id=r["shop_id"], day=r["d"], bucket=int(r["b"]), handled=r["n"])
+            for r in buckets.iterator(chunk_size=5000)
+        ),
+        batch_size=5000,
+    )
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Day:
+    count: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Figures:
+    days: dict = field(default_factory=dict)  # date → Day
+    buckets: dict = field(default_factory=dict)  # bucket → count (full days, handled)
+    read: dict = field(default_factory=dict)  # bucket → count, read from the tickets
+    complaints: int = 0
+    timeouts: int = 0
+    upheld: int = 0
+
+    @property
+    def count(self) -> int:
+        return sum(d.count for d in self.days.values())
+
+    @property
+    def mean(self) -> float | None:
+        n = self.count
+        return sum(d.seconds for d in self.days.values()) / n if n else None
+
+
+def _parts(since, until):
+    """(whole days [first, last] or None, live instant ranges) of the window [since, until)."""
+    first = local_day(since)
+    if day_start(first) < since:
+        first += dt.timedelta(days=1)
+    last = None if until is None else local_day(until) - dt.timedelta(days=1)
+    if last is not None and last < first:
+        return None, [(since, until)]
+    ranges = [(since, day_start(first))] if since < day_start(first) else []
+    if until is not None and day_start(last + dt.timedelta(days=1)) < until:
+        ranges.append((day_start(last + dt.timedelta(days=1)), until))
+    return (first, last), ranges
+
+
+def _range_q(ranges, prefix="") -> Q:
+    q = Q(pk__in=[])
+    for start, end in ranges:
+        part = Q(**{f"{prefix}created_at__gte": start})
+        if end is not None:
+            part &= Q(**{f"{prefix}created_at__lt": end})
+        q |= part
+    return q
+
+
+def _grouped(tickets, seconds):
+    return (
+        tickets.annotate(h=seconds)
+        .values(d=TruncDate("created_at", tzinfo=PLATFORM_TZ), b=bucket_expression(F("h")))
+        .annotate(n=Count("id"), s=Sum("h"))
+        .order_by()
+    )
+
+
+def _read(out: Figures, parts: list):
+    """Add the tickets of `parts` ((queryset, handling seconds) pairs) to `out` per day and
+    band: one statement (UNION ALL of grouped reads)."""
+    if not parts:
+        return
+    first, *rest = [_grouped(tickets, seconds) for tickets, seconds in parts]
+    for row in first.union(*rest, all=True) if rest else first:
+        day = out.days.setdefault(row["d"], Day())
+        day.count += row["n"]
+        day.seconds += row["s"]
+        b = int(row["b"])
+        out.read[b] = out.read.get(b, 0) + row["n"]
+
+
+def figures(shop_id: int, since, until=None, *, at, complaints=True, buckets=True) -> Figures:
+    """The §9 figures of the tickets created in [since, until) at `at`, per day: rollup rows
+    for whole days, the tickets themselves for the rest (see the module's docstring)."""
+    from .selectors import Seconds, handling_seconds_expression
+
+    whole, ranges = _parts(since, until)
+    out = Figures()
+    tickets = Ticket.objects.filter(shop_id=shop_id)
+    live = _range_q(ranges)
+    parts = []
+    if whole is not None:
+        first, last = whole
+        days = Q(shop_id=shop_id, day__gte=first)
+        rolled = Q(created_at__gte=day_start(first))
+        if last is not None:
+            days &= Q(day__lte=last)
+            rolled &= Q(created_at__lt=day_start(last + dt.timedelta(days=1)))
+        for row in ShopDay.objects.filter(days).values_list(
+            "day", "handled", "handled_seconds", "complaints", "timeouts", "upheld"
+        ):
+            day, handled, seconds, filed, timeouts, upheld = row
+            out.days[day] = Day(handled, seconds)
+            out.complaints += filed
+            out.timeouts += timeouts
+            out.upheld += upheld
+        # Not handled yet: their time runs until `at`. Read from the partial index
+        # `ticket_unhandled_idx` alone (no column outside it), grouped in the database.
+        unhandled = tickets.filter(rolled, first_action_at__isnull=True)
+        parts.append((unhandled, Seconds(Value(at, output_field=DateTimeField()), F("created_at"))))
+    if ranges:  # the partial days at the window's edges: every ticket
+        parts.append((tickets.filter(live), handling_seconds_expression(at)))
+    _read(out, parts)
+    if complaints and ranges:
+        counts = Complaint.objects.filter(_range_q(ranges, "ticket__"), ticket__shop_id=shop_id)
+        counts = counts.aggregate(
+            n=Count("id"),
+            t=Count("id", filter=Q(kind=ComplaintKind.REPLY_TIMEOUT)),
+            u=Count("id", filter=Q(state__in=UPHELD_STATES)),
+        )
+        out.complaints += counts["n"]
+        out.timeouts += counts["t"]
+        out.upheld += counts["u"]
+    if buckets and whole is not None and out.count > EXACT_UP_TO:
+        rows = ShopDayBucket.objects.filter(
+            shop_id=shop_id, day__gte=whole[0], **({"day__lte": whole[1]} if whole[1] else {})
+        )
+        out.buckets = dict(rows.values_list("bucket").annotate(n=Sum("handled")).order_by())
+    return out
+
+
+def percentile_from_buckets(*bucket_counts: dict, fraction: float) -> float | None:
+    """percentile_cont(fraction) over the values counted in bands (`bucket_counts` added up):
+    each value at a rank is read as spread evenly inside its band (within the band's 5 %),
+    and the two ranks around the position are interpolated as percentile_cont does."""
+    counts = {}
+    for part in bucket_counts:
+        for b, c in part.items():
+            counts[b] = counts.get(b, 0) + c
+    bands = sorted((b, c) for b, c in counts.items() if c > 0)
+    n = sum(c for _, c in bands)
+    if not n:
+        return None
+
+    def at_rank(rank: int) -> float:
+        seen = 0
+        for b, c in bands:
+            if rank < seen + c:
+                lo, hi = bucket_bounds(b)
+                return lo + (hi - lo) * (rank - seen + 0.5) / c
+            seen += c
+        raise IndexError(rank)
+
+    position = fraction * (n - 1)
+    low = math.floor(position)
+    value = at_rank(low)
+    if position > low:
+        value += (at_rank(low + 1) - value) * (position - low)
+    return value
