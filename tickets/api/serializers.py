@@ -328,7 +328,7 @@ class TicketSerializer(serializers.Serializer):
         the two to the same output; subclasses walk their fields."""
         if type(self) is not TicketSerializer:
             return super().to_representation(ticket)
-        return ticket_row(ticket, self.context.get("now") or timezone.now())
+        return ticket_row(ticket, self)
 
 
 def _instant(value) -> str | None:
@@ -340,9 +340,9 @@ def _instant(value) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def ticket_row(ticket, now) -> dict:
-    """`TicketSerializer`'s output for `ticket` (its order, shop and buyer loaded)."""
-    deadline = ticket.current_deadline
+def ticket_row(ticket, serializer: TicketSerializer) -> dict:
+    """`TicketSerializer`'s output for `ticket` (its order, shop and buyer loaded); the method
+    fields by the serializer's own methods."""
     return {
         "id": ticket.pk,
         "order_no": ticket.order.order_no,
@@ -355,7 +355,7 @@ def ticket_row(ticket, now) -> dict:
         "created_at": _instant(ticket.created_at),
         "reply_due_at": _instant(ticket.reply_due_at),
         "reply_plan": ticket.reply_plan or None,
-        "reply_reason": ticket.reply_reason.code if ticket.reply_reason_id else None,
+        "reply_reason": serializer.get_reply_reason(ticket),
         "replied_at": _instant(ticket.replied_at),
         "ship_by": ticket.ship_by.isoformat() if ticket.ship_by else None,
         "ship_deadline": _instant(ticket.ship_deadline),
@@ -365,8 +365,8 @@ def ticket_row(ticket, now) -> dict:
         "settlement": ticket.settlement or None,
         "settled_at": _instant(ticket.settled_at),
         "completed_at": _instant(ticket.completed_at),
-        "deadline": _instant(deadline),
-        "is_overdue": ticket.is_overdue(now),
+        "deadline": _instant(ticket.current_deadline),
+        "is_overdue": serializer.get_is_overdue(ticket),
     }
 
 
