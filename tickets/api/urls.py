@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from complaints.api.views import ComplaintViewSet
+from webhooks.api.views import urls as webhook_urls
 
 from . import views
 from .index import ApiIndexView
@@ -35,6 +36,7 @@ v1 = [
     path("messages/", views.MessageListView.as_view(), name="message-list"),
     path("shops/", views.ShopListView.as_view(), name="shop-list"),
     path("shops/<int:pk>/metrics/", views.ShopMetricsView.as_view(), name="shop-metrics"),
+    *webhook_urls(),  # §15
     *router.urls,
 ]
 

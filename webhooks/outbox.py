@@ -1,0 +1,125 @@
+"""The `merchant_events` outbox (§15) on the one delivery machinery (`tickets/delivery.py`):
+how a delivery becomes a signed request to its subscription, and the pause of a subscription
+whose last 50 deliveries died."""
+
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from tickets import delivery
+
+from . import addresses
+from .events import OUTBOX
+from .models import Delivery, Event, Subscription
+
+PAUSE_AFTER_DEAD = 50
+
+
+class ShopViewer:
+    """The shop's merchant staff as the API's serializers see a caller: an event's data are
+    exactly what the shop's staff read in the API's detail views, never more."""
+
+    is_authenticated = True
+    pk = None
+    _role_group_names = frozenset()
+
+    def __init__(self, shop_id: int):
+        self._staffed_shop_ids = frozenset({shop_id})
+
+
+def event_data(event: Event, *, at) -> dict:
+    """`data`: the ticket and the complaint as the API's detail views show them to the shop."""
+    from complaints.api.serializers import ComplaintDetailSerializer
+    from complaints.models import Compensation
+    from tickets.api.serializers import TicketDetailSerializer
+    from tickets.selectors import complaints_visible_to, tickets_visible_to, with_current_deadline
+
+    viewer = ShopViewer(event.shop_id)
+    context = {"request": type("Request", (), {"user": viewer})(), "now": at}
+    data = {}
+    if event.ticket_id:
+        ticket = (
+            with_current_deadline(tickets_visible_to(viewer))
+            .prefetch_related("complaints")
+            .get(pk=event.ticket_id)
+        )
+        data["ticket"] = TicketDetailSerializer(ticket, context=context).data
+    if event.complaint_id:
+        complaint = (
+            complaints_visible_to(viewer)
+            .select_related("liability")
+            .prefetch_related(
+                "evidence",
+                Prefetch("compensations", queryset=Compensation.objects.order_by("created_at")),
+            )
+            .get(pk=event.complaint_id)
+        )
+        data["complaint"] = ComplaintDetailSerializer(complaint, context=context).data
+    return data
+
+
+def render(event: Event, *, at=None) -> bytes:
+    """The event's body: `{"id", "type", "created_at", "shop", "data"}`, rendered at its first
+    delivery and kept, so every attempt and every subscription gets the same bytes."""
+    if not event.body:
+        body = json.dumps(
+            {
+                "id": str(event.pk),
+                "type": event.type,
+                "created_at": event.created_at,
+                "shop": event.shop.code,
+                "data": event_data(event, at=at or timezone.now()),
+            },
+            cls=DjangoJSONEncoder,
+            ensure_ascii=False,
+        )
+        # Concurrent first deliveries (two subscriptions) keep whichever was stored first.
+        Event.objects.filter(pk=event.pk, body="").update(body=body)
+        event.body = Event.objects.values_list("body", flat=True).get(pk=event.pk)
+    return event.body.encode()
+
+
+def envelope(row: Delivery) -> delivery.Envelope:
+    return delivery.Envelope(
+        url=row.subscription.url,
+        secret=row.subscription.secret,
+        event_id=str(row.event_id),
+        event_type=row.event.type,
+        body=render(row.event),
+        check=addresses.check,
+    )
+
+
+def pause_if_dying(row: Delivery) -> bool:
+    """§15: a subscription whose last PAUSE_AFTER_DEAD deliveries all died is paused; it keeps
+    the last error as the reason (the merchant pages and the API say so). True if this death
+    paused it."""
+    last = list(
+        Delivery.objects.filter(subscription_id=row.subscription_id)
+        .order_by("-created_at", "-id")
+        .values_list("dead_at", flat=True)[:PAUSE_AFTER_DEAD]
+    )
+    if len(last) < PAUSE_AFTER_DEAD or any(dead_at is None for dead_at in last):
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        paused = Subscription.objects.filter(pk=row.subscription_id, active=True).update(
+            active=False,
+            paused_at=now,
+            paused_reason=row.last_error,
+        )
+    return bool(paused)
+
+
+MERCHANT_EVENTS = delivery.register(
+    delivery.Outbox(
+        name=OUTBOX,
+        model=Delivery,
+        envelope=envelope,
+        related=("subscription", "event", "event__shop"),
+        on_dead=pause_if_dying,
+    )
+)
