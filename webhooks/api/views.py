@@ -24,6 +24,7 @@ TAGS = ["webhooks"]
 
 class ShopScoped(ApiMixin):
     filter_backends = []  # no filters or ordering: the log is newest first
+
     def shop_id(self) -> int:
         services.require_staff(self.request.user, self.kwargs["pk"])
         return self.kwargs["pk"]
