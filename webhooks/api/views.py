@@ -66,9 +66,10 @@ class SubscriptionListView(ShopScoped, generics.ListAPIView):
         ],
     )
     def post(self, request, pk):
+        shop_id = self.shop_id()  # out of scope: 404 before the input is looked at
         data = validated(SubscriptionInputSerializer, request.data)
         subscription = services.subscription_create(
-            actor=request.user, shop_id=self.shop_id(), url=data["url"], events=data["events"]
+            actor=request.user, shop_id=shop_id, url=data["url"], events=data["events"]
         )
         return Response(
             CreatedSubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED
