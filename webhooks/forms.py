@@ -9,7 +9,9 @@ class SubscriptionForm(forms.Form):
         label=_("Receiver URL"),
         max_length=2000,
         help_text=_("Your system's address for events, e.g. https://erp.example.com/urge."),
-        widget=forms.URLInput(attrs={"inputmode": "url", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"}
+        ),
     )
     events = forms.MultipleChoiceField(
         label=_("Events"),
