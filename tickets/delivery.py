@@ -426,7 +426,6 @@ def redeliver(outbox: Outbox, *, ids=None, at=None, delivered_too: bool = False)
             next_attempt_at=at,
             retry_until=at + HORIZON,
             attempts=0,
-            last_error="",
         )
         if count:
             transaction.on_commit(lambda: request_delivery(outbox.name), robust=True)

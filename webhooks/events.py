@@ -59,7 +59,7 @@ class RandomUUID(models.Expression):
     def as_sql(self, compiler, connection):  # SQLite stores a UUID as 32 hex digits
         return (
             "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) "
-            "|| substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(8)), 2))",
+            "|| substr('89ab', 1 + abs(random()) %% 4, 1) || substr(hex(randomblob(8)), 2))",
             [],
         )
 

@@ -2,6 +2,7 @@ import pytest
 
 from tests import factories
 from tests.api.conftest import client_for
+from tests.operations.conftest import ops, ops_client  # noqa: F401 (fixtures)
 from webhooks import services
 from webhooks.models import SUBSCRIBABLE
 

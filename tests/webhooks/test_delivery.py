@@ -100,7 +100,9 @@ def test_dead_after_24_hours_then_redelivered_through_the_api(
     receiver.status = 200
     with time_machine.travel(died + dt.timedelta(hours=1), tick=False):
         answer = api.post(f"{base}{row.pk}/redeliver/")
-    assert answer.status_code == 202 and answer.json()["status"] == "pending"
+    # Due again now; its last error is kept until the next attempt (so: `failed`).
+    assert answer.status_code == 202 and answer.json()["status"] == "failed"
+    assert answer.json()["attempts"] == 0
     assert deliver_at(died + dt.timedelta(hours=1)).delivered == 1
     row.refresh_from_db()
     assert row.delivery_status == "delivered" and row.attempts == 1
