@@ -33,3 +33,4 @@ bench: install
 	$(PY) bench/sweep.py
 	$(PY) bench/api.py
 	$(PY) bench/policy_impact.py
+	$(PY) bench/webhooks.py

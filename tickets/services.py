@@ -597,6 +597,7 @@ POLICY_NUMBERS = (
     "review_target",
     "appeal_window",
     "appeal_review_target",
+    "reply_reminder_lead",
     "late_rate",
     "late_min",
     "late_max",

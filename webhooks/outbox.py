@@ -77,8 +77,10 @@ def render(event: Event, *, at=None) -> bytes:
             ensure_ascii=False,
         )
         # Concurrent first deliveries (two subscriptions) keep whichever was stored first.
-        Event.objects.filter(pk=event.pk, body="").update(body=body)
-        event.body = Event.objects.values_list("body", flat=True).get(pk=event.pk)
+        if Event.objects.filter(pk=event.pk, body="").update(body=body):
+            event.body = body
+        else:
+            event.body = Event.objects.values_list("body", flat=True).get(pk=event.pk)
     return event.body.encode()
 
 
