@@ -133,3 +133,13 @@ def test_only_the_shops_staff(reviewer, buyer, theirs):
             answer = getattr(client_for(user), method)(path, {}, format="json")
             assert answer.status_code == 404, (user, method, path)
     assert client_for(None).get(paths(*theirs)[0][1]).status_code == 401
+
+
+def test_a_repeated_creation_with_its_idempotency_key_creates_one(as_merchant, shop):
+    body = {"url": "https://erp.example.com/urge", "events": EVENTS}
+    path, key = f"/api/v1/shops/{shop.pk}/webhooks/", {"HTTP_IDEMPOTENCY_KEY": "create-1"}
+    first = as_merchant.post(path, body, format="json", **key)
+    again = as_merchant.post(path, body, format="json", **key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert Subscription.objects.count() == 1

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from idempotency.api import idempotent
 from tickets.api.views import ApiMixin, validated
 
 from .. import selectors, services
@@ -65,6 +66,7 @@ class SubscriptionListView(ShopScoped, generics.ListAPIView):
             )
         ],
     )
+    @idempotent
     def post(self, request, pk):
         shop_id = self.shop_id()  # out of scope: 404 before the input is looked at
         data = validated(SubscriptionInputSerializer, request.data)
@@ -104,6 +106,7 @@ class SubscriptionPingView(ShopScoped, generics.GenericAPIView):
         request=None,
         responses={202: AcceptedSerializer},
     )
+    @idempotent
     def post(self, request, pk, webhook_id):
         event = services.subscription_ping(
             actor=request.user, shop_id=self.shop_id(), subscription_id=webhook_id
@@ -116,6 +119,7 @@ class SubscriptionResumeView(ShopScoped, generics.GenericAPIView):
     serializer_class = SubscriptionSerializer
 
     @extend_schema(summary="Resume a paused subscription", request=None)
+    @idempotent
     def post(self, request, pk, webhook_id):
         subscription = services.subscription_resume(
             actor=request.user, shop_id=self.shop_id(), subscription_id=webhook_id
@@ -149,6 +153,7 @@ class RedeliverView(ShopScoped, generics.GenericAPIView):
         request=None,
         responses={202: DeliverySerializer},
     )
+    @idempotent
     def post(self, request, pk, webhook_id, delivery_id):
         services.delivery_redeliver(
             actor=request.user,
