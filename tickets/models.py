@@ -591,7 +591,10 @@ class OutboxRow(models.Model):
         _("last status code"), null=True, blank=True
     )
     last_response = models.TextField(
-        _("last response"), blank=True, help_text=_("the start of the receiver's last answer")
+        _("last response"),
+        blank=True,
+        db_default="",  # rows inserted by hand (seeds, set-based writes) start without one
+        help_text=_("the start of the receiver's last answer"),
     )
     dead_at = models.DateTimeField(_("dead since"), null=True, blank=True)
 

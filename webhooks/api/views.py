@@ -3,6 +3,7 @@ only (anyone else: 404, as if there were no shop). Thin: a serializer validates,
 acts, a selector reads."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from .serializers import (
 )
 
 TAGS = ["webhooks"]
+NO_BODY = OpenApiTypes.OBJECT  # these actions read no input: send {} or nothing
 
 
 class ShopScoped(ApiMixin):
@@ -103,7 +105,7 @@ class SubscriptionPingView(ShopScoped, generics.GenericAPIView):
 
     @extend_schema(
         summary="Send a ping event to this subscription",
-        request=None,
+        request=NO_BODY,
         responses={202: AcceptedSerializer},
     )
     @idempotent
@@ -118,7 +120,7 @@ class SubscriptionPingView(ShopScoped, generics.GenericAPIView):
 class SubscriptionResumeView(ShopScoped, generics.GenericAPIView):
     serializer_class = SubscriptionSerializer
 
-    @extend_schema(summary="Resume a paused subscription", request=None)
+    @extend_schema(summary="Resume a paused subscription", request=NO_BODY)
     @idempotent
     def post(self, request, pk, webhook_id):
         subscription = services.subscription_resume(
@@ -150,7 +152,7 @@ class RedeliverView(ShopScoped, generics.GenericAPIView):
             "The same event (same id) becomes pending, due now, with a fresh 24-hour horizon. "
             "409 while it is still being tried."
         ),
-        request=None,
+        request=NO_BODY,
         responses={202: DeliverySerializer},
     )
     @idempotent
