@@ -149,12 +149,18 @@ def fill(url: str, events: int) -> dict:
     now = timezone.now()
     with transaction.atomic():
         made = Event.objects.bulk_create(
-            Event(shop=shop, type="ticket.opened", created_at=now, ticket=tickets[i % TICKETS])
-            for i in range(events)
+            (
+                Event(shop=shop, type="ticket.opened", created_at=now, ticket=tickets[i % TICKETS])
+                for i in range(events)
+            ),
+            batch_size=2000,
         )
         Delivery.objects.bulk_create(
-            Delivery(event=e, subscription=subscription, created_at=now, next_attempt_at=now)
-            for e in made
+            (
+                Delivery(event=e, subscription=subscription, created_at=now, next_attempt_at=now)
+                for e in made
+            ),
+            batch_size=2000,
         )
     return {"events": len(made), "secret": subscription.secret}
 
