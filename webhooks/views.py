@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from merchant.views.common import PAGE_SIZE, merchant_required, submit
@@ -66,7 +67,7 @@ def webhook_list(request):
     )
 
 
-def _act(request, pk, act, done):
+def _act(request, act, done):
     try:
         act()
     except NotFound:
@@ -77,46 +78,34 @@ def _act(request, pk, act, done):
         messages.success(request, done)
 
 
-@require_POST
-@merchant_required
-def webhook_delete(request, pk):
-    _act(
-        request,
-        pk,
-        lambda: services.subscription_delete(
-            actor=request.user, shop_id=request.shop.pk, subscription_id=pk
-        ),
-        _("Webhook deleted."),
-    )
-    return _list(request)
+def _subscription_action(service, done, *, then="webhooks:list"):
+    """A POST that runs `service` on one of the current shop's subscriptions, says how it
+    went and goes to `then` (the list, or the subscription's delivery log)."""
+
+    @require_POST
+    @merchant_required
+    def view(request, pk):
+        _act(
+            request,
+            lambda: service(actor=request.user, shop_id=request.shop.pk, subscription_id=pk),
+            done,
+        )
+        return redirect(then, **({"pk": pk} if then == "webhooks:deliveries" else {}))
+
+    return view
 
 
-@require_POST
-@merchant_required
-def webhook_ping(request, pk):
-    _act(
-        request,
-        pk,
-        lambda: services.subscription_ping(
-            actor=request.user, shop_id=request.shop.pk, subscription_id=pk
-        ),
-        _("Ping sent; it shows in the delivery log."),
-    )
-    return redirect("webhooks:deliveries", pk=pk)
-
-
-@require_POST
-@merchant_required
-def webhook_resume(request, pk):
-    _act(
-        request,
-        pk,
-        lambda: services.subscription_resume(
-            actor=request.user, shop_id=request.shop.pk, subscription_id=pk
-        ),
-        _("Webhook resumed."),
-    )
-    return _list(request)
+webhook_delete = _subscription_action(
+    services.subscription_delete, gettext_lazy("Webhook deleted.")
+)
+webhook_ping = _subscription_action(
+    services.subscription_ping,
+    gettext_lazy("Ping sent; it shows in the delivery log."),
+    then="webhooks:deliveries",
+)
+webhook_resume = _subscription_action(
+    services.subscription_resume, gettext_lazy("Webhook resumed.")
+)
 
 
 def _subscription(request, pk) -> Subscription:
@@ -151,7 +140,6 @@ def webhook_deliveries(request, pk):
 def delivery_redeliver(request, pk, delivery_id):
     _act(
         request,
-        pk,
         lambda: services.delivery_redeliver(
             actor=request.user,
             shop_id=request.shop.pk,
