@@ -593,6 +593,7 @@ class OutboxRow(models.Model):
     last_response = models.TextField(
         _("last response"),
         blank=True,
+        default="",
         db_default="",  # rows inserted by hand (seeds, set-based writes) start without one
         help_text=_("the start of the receiver's last answer"),
     )

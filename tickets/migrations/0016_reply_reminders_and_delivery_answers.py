@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
             field=models.TextField(
                 blank=True,
                 db_default="",
+                default="",
                 help_text="the start of the receiver's last answer",
                 verbose_name="last response",
             ),

@@ -181,6 +181,7 @@ class Migration(migrations.Migration):
                     models.TextField(
                         blank=True,
                         db_default="",
+                        default="",
                         help_text="the start of the receiver's last answer",
                         verbose_name="last response",
                     ),
