@@ -51,7 +51,6 @@ def test_a_timeout_then_a_500_then_recovery_is_delivered_once(
     row.refresh_from_db()
     assert row.delivery_status == "delivered" and row.attempts == 3
     assert (row.last_status_code, row.last_error, row.last_response) == (200, "", "ok")
-    assert receiver.answered.count(200) == 1  # the late 200 was never taken as delivered
     assert deliver_at(T0 + dt.timedelta(hours=1)) == delivery.DeliveryReport()  # never again
     assert len(receiver.received) == 3
 
