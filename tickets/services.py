@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from complaints.evidence import check_evidence
 from complaints.models import CompensationKind, ComplaintKind
 from complaints.services import compensation_create, complaint_file, evidence_attach
+from webhooks.events import EventType, ticket_event
 
 from . import roles, statements
 from .audit import SYSTEM, audited, audited_save, log_creation
@@ -231,6 +232,7 @@ def order_settle(*, order_no: str, settlement: str, at, actor=None) -> Order:
     ticket.save()
     if ticket.state == S.COMPLETED:
         message_buyer(ticket=ticket, kind=MessageKind.COMPLETED, at=now)
+        ticket_event(EventType.TICKET_COMPLETED, ticket, at=now)
     return order
 
 
@@ -281,6 +283,7 @@ def ticket_urge(*, buyer, order_no: str, at=None) -> tuple[Ticket, bool]:
         at=at,
         reply_due_at=local_text(ticket.reply_due_at),
     )
+    ticket_event(EventType.TICKET_OPENED, ticket, at=at)
     return ticket, True
 
 
@@ -305,6 +308,7 @@ def ticket_buyer_respond(*, ticket_id, buyer, accept: bool, at=None) -> Ticket:
         else:
             ticket.reject(at=at)
     ticket.save()
+    ticket_event(EventType.BUYER_RESPONDED, ticket, at=at)
     if accept:
         message_buyer(ticket=ticket, kind=MessageKind.BUYER_RESPONSE, at=at, answer="接受")
     else:
@@ -594,6 +598,7 @@ POLICY_NUMBERS = (
     "review_target",
     "appeal_window",
     "appeal_review_target",
+    "reply_reminder_lead",
     "late_rate",
     "late_min",
     "late_max",
