@@ -292,9 +292,10 @@ def test_stateful_sequences_conform_and_never_give_a_server_error(api_schema, wo
         )
     )
     print(sorted(succeeded), sorted(reached))
-    # Not vacuous: tickets read by id, and actions on tickets that exist (from a link or aimed
-    # at) answered on their merits rather than as 404s. (Which writes succeed depends on what
-    # the generator draws from earlier answers, so it is not asserted one by one.)
-    assert "GET /api/v1/tickets/{id}/" in succeeded, succeeded
+    # Not vacuous: rows read by id, and actions on tickets that exist (from a link or aimed
+    # at) answered on their merits rather than as 404s. (Which resource is read and which
+    # writes succeed depend on what the generator draws among every link of the schema and
+    # from earlier answers, so they are not asserted one by one.)
+    assert any(label.startswith("GET ") and "{id}" in label for label in succeeded), succeeded
     actions = {"reply/", "buyer-response/", "second-handling/"}
     assert {label for label in reached if label.endswith(tuple(actions))}, reached
