@@ -25,3 +25,13 @@ def test_no_query_behind_the_metrics_scans_a_table():
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Seq Scan" not in plan, f"{sql}\n{plan}"
+
+
+def test_no_query_behind_the_metrics_joins_another_table():
+    """What is due is read from each deadline's partial index alone: no join (the missed ship
+    dates' condition on the order holds for every agreed ticket, see the next test)."""
+    due_items()
+    with CaptureQueriesContext(connection) as captured:
+        selectors.overview(at=NOW)
+    for query in captured.captured_queries:
+        assert " JOIN " not in query["sql"], query["sql"]
