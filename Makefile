@@ -34,3 +34,4 @@ bench: install
 	$(PY) bench/api.py
 	$(PY) bench/policy_impact.py
 	$(PY) bench/pages.py
+	$(PY) bench/webhooks.py

@@ -1,10 +1,12 @@
 #!/usr/bin/env python
 """Benchmark of the deadline sweeps (docs/quality.md, §12), on PostgreSQL.
 
-1. Speed: 1,000,000 open tickets of which 10,000 are past their reply deadline. The project's
-   reply-timeout sweep (tickets.sweeps.sweep_reply_timeouts) runs on one copy of the data and
-   the raw-SQL floor (one UPDATE ... RETURNING feeding INSERT ... SELECT of the complaints,
-   both audit rows and the messages) on an identical copy. Target: project ≤ 3 × floor.
+1. Speed: 1,000,000 open tickets of which 10,000 are past their reply deadline; one shop in
+   ten has a webhook subscription (§15). The project's reply-timeout sweep
+   (tickets.sweeps.sweep_reply_timeouts) runs on one copy of the data and the raw-SQL floor
+   (one UPDATE ... RETURNING feeding INSERT ... SELECT of the complaints, both audit rows, the
+   messages, and the subscribed shops' events and deliveries) on an identical copy. Target:
+   project ≤ 3 × floor.
 2. Idle: on the swept copy nothing is due; each sweep, run 20 times. Target: ≤ 50 ms.
 3. Memory: 1,000,000 open / 100,000 due; peak RSS of the sweeping process. Target: ≤ 250 MB.
 
@@ -36,6 +38,9 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/urge_bench_sweeps"
 # The instant the data are built around: deadlines before it are due, after it are not.
 AT = dt.datetime(2026, 6, 18, 12, 0, tzinfo=dt.UTC)
 SHOPS, BUYERS = 2_000, 10_000
+# §15: one shop in SUBSCRIBED_EVERY has a webhook subscription taking every event, so the
+# sweep writes `complaint.filed` events and their deliveries for a tenth of what it files.
+SUBSCRIBED_EVERY = 10
 FLOOR_RATIO, IDLE_MS, RSS_MB = 3.0, 50.0, 250.0
 
 
@@ -151,7 +156,7 @@ def generate(open_tickets: int, due: int) -> dict:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_meta (open int, due int, at timestamptz)")
         cursor.execute("SELECT open, due FROM bench_meta")
         if cursor.fetchone() == (open_tickets, due):
-            return {"generated": False}
+            return {"generated": subscribe_shops()}
     from django.contrib.auth import get_user_model
     from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
@@ -289,12 +294,40 @@ def generate(open_tickets: int, due: int) -> dict:
             },
         )
         cursor.execute("INSERT INTO bench_meta VALUES (%s, %s, %s)", [open_tickets, due, AT])
+    subscribe_shops()
     connection.close()
     import psycopg
 
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return {"generated": True, "seconds": time.perf_counter() - started}
+
+
+def subscribe_shops() -> bool:
+    """§15: a webhook subscription taking every event for one shop in SUBSCRIBED_EVERY (added
+    to data generated before there were webhooks too). True if any was added."""
+    from tests.concurrency.bulk import insert_generated
+    from tickets.models import Shop
+    from webhooks.models import SUBSCRIBABLE, Subscription
+
+    if Subscription.objects.exists():
+        return False
+    shop0 = Shop.objects.order_by("pk").values_list("pk", flat=True)[0]
+    insert_generated(
+        Subscription,
+        f"{Shop._meta.db_table} s WHERE mod(s.id - %(shop0)s, {SUBSCRIBED_EVERY}) = 0",
+        {
+            "shop": "s.id",
+            "url": "'https://erp.example.com/' || s.code",
+            "events": "%(events)s",
+            "secret": "md5(s.code)",
+            "created_at": "%(at)s::timestamptz",
+        },
+        shop0=shop0,
+        events=Subscription.pack(SUBSCRIBABLE),
+        at=AT,
+    )
+    return True
 
 
 def make_due(cursor, total_due: int):
@@ -332,11 +365,11 @@ def counts(cursor) -> dict:
         "SELECT (SELECT count(*) FROM complaints_complaint), "
         "(SELECT count(*) FROM django_fsm_log_statelog), "
         "(SELECT count(*) FROM tickets_buyermessage), "
-        "(SELECT count(*) FROM tickets_ticket WHERE state = 'platform_review')"
+        "(SELECT count(*) FROM tickets_ticket WHERE state = 'platform_review'), "
+        "(SELECT count(*) FROM webhooks_event), (SELECT count(*) FROM webhooks_delivery)"
     )
-    return dict(
-        zip(["complaints", "audit_rows", "messages", "in_review"], cursor.fetchone(), strict=True)
-    )
+    names = ["complaints", "audit_rows", "messages", "in_review", "events", "deliveries"]
+    return dict(zip(names, cursor.fetchone(), strict=True))
 
 
 def run_project(batch: int) -> dict:
@@ -364,7 +397,7 @@ FLOOR_SQL = """
 WITH t AS (
     UPDATE tickets_ticket SET state = 'platform_review', updated_at = %(at)s
     WHERE state = 'awaiting_reply' AND reply_due_at <= %(at)s
-    RETURNING id, policy_id, buyer_id, order_id
+    RETURNING id, policy_id, buyer_id, order_id, shop_id
 ), ticket_log AS (
     INSERT INTO django_fsm_log_statelog
         (timestamp, by_id, source_state, state, transition, content_type_id, object_id,
@@ -389,14 +422,28 @@ WITH t AS (
     SELECT %(at)s, NULL, NULL, 'pending', 'file', %(complaint_type)s, c.id,
            '{"kind": "reply_timeout", "ticket": ' || c.ticket_id || '}'
     FROM c
+), ev AS (
+    INSERT INTO webhooks_event (id, shop_id, type, created_at, ticket_id, complaint_id, body)
+    SELECT gen_random_uuid(), t.shop_id, 'complaint.filed', %(at)s, c.ticket_id, c.id, ''
+    FROM c JOIN t ON t.id = c.ticket_id
+    WHERE EXISTS (SELECT 1 FROM webhooks_subscription s WHERE s.shop_id = t.shop_id
+                  AND s.active AND s.events LIKE '%%,complaint.filed,%%')
+    RETURNING id, shop_id
+), dl AS (
+    INSERT INTO webhooks_delivery
+        (event_id, subscription_id, created_at, delivered_at, attempts, next_attempt_at,
+         retry_until, last_error, last_status_code, last_response, dead_at)
+    SELECT ev.id, s.id, %(at)s, NULL, 0, %(at)s, NULL, '', NULL, '', NULL
+    FROM ev JOIN webhooks_subscription s ON s.shop_id = ev.shop_id
+    WHERE s.active AND s.events LIKE '%%,complaint.filed,%%'
 )
 INSERT INTO tickets_buyermessage
     (ticket_id, buyer_id, kind, text, payload, created_at, delivered_at, attempts,
-     next_attempt_at, last_error)
+     next_attempt_at, last_error, last_response)
 SELECT c.ticket_id, t.buyer_id, 'complaint_filed', %(text)s,
        jsonb_build_object('ticket', c.ticket_id, 'order_no', o.order_no, 'complaint', c.id,
                           'complaint_kind', 'reply_timeout'),
-       %(at)s, NULL, 0, %(at)s, ''
+       %(at)s, NULL, 0, %(at)s, '', ''
 FROM c JOIN t ON t.id = c.ticket_id JOIN tickets_order o ON o.id = t.order_id
 """
 
@@ -431,13 +478,17 @@ def run_idle(repeat: int) -> dict:
     connection = setup_django()
     from complaints.sweeps import sweep_review_overdue
     from tickets import sweeps
+    from webhooks.reminders import reminders_due, sweep_reply_reminders
 
     jobs = {
         "reply_timeouts": sweeps.sweep_reply_timeouts,
         "buyer_silence": sweeps.sweep_buyer_silence,
         "missed_ship_dates": sweeps.sweep_missed_ship_dates,
         "review_overdue": sweep_review_overdue,
+        "reply_reminders": sweep_reply_reminders,
     }
+    # The copy was swept of reply timeouts only: the reminders due at AT are sent first.
+    sweep_reply_reminders(at=AT)
     timings = {}
     for name, job in jobs.items():
         runs = []
@@ -456,6 +507,7 @@ def run_idle(repeat: int) -> dict:
     queries["review_overdue"] = (
         past_review_target(AT).order_by("review_due_at").values_list("pk")[:1000]
     )
+    queries["reply_reminders"] = reminders_due(AT).order_by("reply_due_at").values_list("pk")[:1000]
     plans = {}
     with connection.cursor() as cursor:
         for name, query in queries.items():

@@ -28,6 +28,7 @@ from tickets.outbox import (
     outcome_text,
 )
 from tickets.policy import CompensationTerms, late_shipment_terms
+from webhooks.events import EventType, complaint_event, ticket_event
 
 from .evidence import CheckedFile
 from .models import (
@@ -73,6 +74,7 @@ def complaint_file(
         complaint_kind=kind,
         kind_text=KIND_TEXTS[kind],
     )
+    complaint_event(EventType.COMPLAINT_FILED, complaint, at=at)
     return complaint
 
 
@@ -260,6 +262,7 @@ def _finish_ticket(complaint: Complaint, at):
     ticket.save()
     if ticket.state == TicketState.COMPLETED:
         message_buyer(ticket=ticket, kind=MessageKind.COMPLETED, at=at)
+        ticket_event(EventType.TICKET_COMPLETED, ticket, at=at)
     return ticket
 
 
@@ -318,6 +321,7 @@ def complaint_uphold(*, complaint_id, reviewer, note, at=None) -> Complaint:
         kind_text=KIND_TEXTS[complaint.kind],
         outcome=outcome_text(complaint.kind, "upheld"),
     )
+    complaint_event(EventType.COMPLAINT_DECIDED, complaint, at=at)
     _finish_ticket(complaint, at)
     return complaint
 
@@ -343,6 +347,7 @@ def complaint_dismiss(*, complaint_id, reviewer, note, at=None) -> Complaint:
         kind_text=KIND_TEXTS[complaint.kind],
         outcome=outcome_text(complaint.kind, "dismissed"),
     )
+    complaint_event(EventType.COMPLAINT_DECIDED, complaint, at=at)
     _finish_ticket(complaint, at)
     return complaint
 
@@ -399,6 +404,7 @@ def _decide_appeal(complaint_id, reviewer, note, at, *, grant: bool) -> Complain
         liability.save(update_fields=["reversed_at"])
         if liability.compensation_id:
             Compensation.objects.filter(pk=liability.compensation_id).update(reversed_at=at)
+    complaint_event(EventType.APPEAL_DECIDED, complaint, at=at)
     return complaint
 
 

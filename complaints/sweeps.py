@@ -11,6 +11,7 @@ from django.utils import timezone
 from tickets.bulk import insert_select, json_text, log_creations, message_buyers
 from tickets.models import MessageKind
 from tickets.outbox import KIND_TEXTS, TEXTS
+from webhooks.events import EventType, emit_for
 
 from .models import REVIEW_STATES, Complaint
 from .models import ComplaintState as C
@@ -23,8 +24,9 @@ BATCH_SIZE = 1000
 def file_complaints(tickets: models.QuerySet, *, kind: str, at) -> list[int]:
     """代客发起投诉 for every ticket of `tickets`, as `complaint_file` does for one: the complaint
     (review target = filed + the ticket's policy `review_target`), its `file` audit row by the
-    system, and the buyer's message. Runs inside the sweep's transaction; the unique
-    constraints refuse a second complaint of the kind, or a second open one, as for one."""
+    system, the buyer's message and the shop's `complaint.filed` event (§15). Runs inside the
+    sweep's transaction; the unique constraints refuse a second complaint of the kind, or a
+    second open one, as for one."""
     filed = insert_select(
         Complaint,
         tickets.order_by("pk"),
@@ -54,6 +56,7 @@ def file_complaints(tickets: models.QuerySet, *, kind: str, at) -> list[int]:
         text=TEXTS[MessageKind.COMPLAINT_FILED].format(kind_text=KIND_TEXTS[kind]),
         payload={"complaint": F("pk"), "complaint_kind": Value(kind)},
     )
+    emit_for(complaints, EventType.COMPLAINT_FILED, at=at)
     return filed
 
 

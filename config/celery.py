@@ -40,6 +40,9 @@ BEAT_SCHEDULE = {
     "sweep missed ship dates": _periodic("tickets.tasks.sweep_missed_ship_dates"),
     "flag complaints past review target": _periodic("complaints.tasks.sweep_review_overdue"),
     "re-send undelivered buyer messages": _periodic("tickets.tasks.deliver_buyer_messages"),
+    # §15: merchants' webhooks: replies due soon, and the re-send of undelivered events.
+    "sweep reply reminders": _periodic("webhooks.tasks.sweep_reply_reminders"),
+    "re-send undelivered merchant events": _periodic("webhooks.tasks.deliver_merchant_events"),
     # §16: proves every minute that beat schedules and a worker runs (GET /readyz, the alerts).
     "beat heartbeat": _periodic("operations.tasks.beat_heartbeat", every=60),
     # API idempotency keys live 24 hours; removing the expired ones hourly is plenty.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("tickets.api.urls")),
     path("", include("operations.urls")),  # /healthz, /readyz, /metrics
+    path("merchant/webhooks/", include("webhooks.urls", namespace="webhooks")),
     path("merchant/", include("merchant.urls", namespace="merchant")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", RedirectView.as_view(url="/merchant/", permanent=False)),

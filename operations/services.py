@@ -13,6 +13,7 @@ from complaints import tasks as complaint_tasks
 from tickets import delivery
 from tickets import tasks as ticket_tasks
 from tickets.exceptions import NotFound
+from webhooks import tasks as webhook_tasks
 
 from .models import Heartbeat, SweepRun, Trigger
 
@@ -29,6 +30,7 @@ SWEEP_TASKS = {
     "buyer_silence": ticket_tasks.sweep_buyer_silence,
     "missed_ship_dates": ticket_tasks.sweep_missed_ship_dates,
     "review_overdue": complaint_tasks.sweep_review_overdue,
+    "reply_reminders": webhook_tasks.sweep_reply_reminders,
 }
 
 

@@ -27,6 +27,7 @@ from complaints.services import complaint_appeal, complaint_claim, complaint_uph
 from tests import factories
 from tickets import services
 from tickets.models import Ticket
+from webhooks import services as webhook_services
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 WITH_BODY = ("POST", "PUT", "PATCH")
@@ -131,6 +132,13 @@ def world(db, monkeypatch, tmp_path, merchant, shop, buyer, reviewer):
     complaint_uphold(complaint_id=upheld.pk, reviewer=reviewer, note="late")
     complaint_appeal(complaint_id=upheld.pk, actor=merchant, note="the carrier was late")
     users = {"buyer": buyer, "merchant": merchant, "reviewer": reviewer, "ordersys": order_system}
+    webhook = webhook_services.subscription_create(
+        actor=merchant,
+        shop_id=shop.pk,
+        url="https://erp.example.com/urge",
+        events=["ticket.opened"],
+    )
+    webhook_services.subscription_ping(actor=merchant, shop_id=shop.pk, subscription_id=webhook.pk)
     return {
         "users": users,
         "ticket": Ticket.objects.filter(shop=shop).order_by("pk").first(),
@@ -138,6 +146,8 @@ def world(db, monkeypatch, tmp_path, merchant, shop, buyer, reviewer):
         "evidence": Evidence.objects.get(),
         "order_no": Ticket.objects.filter(shop=shop).first().order.order_no,
         "shop": shop,
+        "webhook": webhook,
+        "delivery": webhook.deliveries.get(),
     }
 
 
@@ -189,6 +199,10 @@ def real_value(template: str, name: str, world) -> str:
         return str(ContentType.objects.get_for_model(Ticket).pk)
     if template.startswith("/admin/r/"):
         return str(world["ticket"].pk)
+    if name == "webhook_id" or (name == "pk" and template.startswith("/merchant/webhooks/")):
+        return str(world["webhook"].pk)
+    if name == "delivery_id":
+        return str(world["delivery"].pk)
     model = _admin_model(template)
     if model is not None and model._meta.managed:  # the console's model has no table
         row = model._default_manager.order_by("pk").first()

@@ -1,6 +1,5 @@
-"""The delivery outbox: one machinery for every outbox (§10 buyer messages; §15 merchant events
-will register theirs), so leasing, signing, retrying, dead-lettering and redelivery are written
-once.
+"""The delivery outbox: one machinery for every outbox (§10 buyer messages, §15 merchant
+events), so leasing, signing, retrying, dead-lettering and redelivery are written once.
 
 An outbox is a model of `OutboxRow` (rows written in the causing transaction) and an `Outbox`
 registered here: its name (the `outbox` label of the metrics) and how one row becomes an
@@ -19,7 +18,11 @@ registered here: its name (the `outbox` label of the metrics) and how one row be
   backoff, 1 minute doubling to 6 hours, until the row's retry horizon (`HORIZON`, 24 hours
   from its first attempt) has passed; the failure after that makes the row `dead`.
 - **Redelivered by operations** (`redeliver`): dead rows become pending again with a fresh
-  horizon; the event is the same row, never a copy.
+  horizon; the event is the same row, never a copy. A merchant may ask for a delivered event
+  again the same way (§15).
+- **Guarded** (an envelope's `check`): the host is resolved, the addresses are checked, and the
+  connection goes to the checked address (§15: no way into the platform's own network).
+- **Logged**: the status and the first 4 KiB of the receiver's answer stay on the row.
 - **No receiver configured** (an empty URL): the row is logged and marked delivered.
 
 Delivery is at least once with respect to crashes (a worker killed between the POST and the
@@ -32,12 +35,13 @@ so this module and the outboxes sit below the tasks and import none of them."""
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import logging
+import socket
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.db import connection, models, transaction
 from django.db.models import Count, F, Min, Value
@@ -56,6 +60,7 @@ FIRST_RETRY = dt.timedelta(minutes=1)
 MAX_RETRY = dt.timedelta(hours=6)
 HORIZON = dt.timedelta(hours=24)
 ERROR_LENGTH = 1000
+RESPONSE_LENGTH = 4096  # bytes of the receiver's answer read into the log, at most
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -79,6 +84,9 @@ class Envelope:
     event_id: str
     event_type: str
     body: bytes
+    # Checked after DNS, before connecting: raises `Refused` for a URL or an address the
+    # outbox must not reach (§15's merchant URLs); None: any.
+    check: Callable[[str, list[str]], None] | None = None
 
     def headers(self, timestamp: int) -> dict:
         return {
@@ -97,6 +105,8 @@ class Outbox:
     model: type[OutboxRow]
     envelope: Callable[[OutboxRow], Envelope]
     related: tuple[str, ...] = ()  # select_related for building envelopes
+    on_dead: Callable[[OutboxRow], None] | None = None  # after a row became dead
+    prepare: Callable[[list], None] | None = None  # a claimed batch, before its envelopes
 
     @property
     def rows(self) -> models.QuerySet:
@@ -184,24 +194,84 @@ def claim(outbox: Outbox, *, at, limit: int = BATCH_SIZE) -> tuple[list, dt.date
     return rows, lease_until
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is an answer other than 2xx: not delivered
+class Refused(Exception):
+    """The envelope's `check` refused the URL or the address it resolves to: nothing sent."""
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class Rejected(Exception):
+    """The receiver answered, but not 2xx within the timeout (a redirect too: not followed)."""
+
+    def __init__(self, status: int, response: bytes = b""):
+        super().__init__(f"HTTP {status}")
+        self.status, self.response = status, response
 
 
-def post(envelope: Envelope, *, at=None) -> int:
-    """POST the envelope, signed; returns the 2xx status. Raises HTTPError (with its status)
-    for any other answer, URLError or OSError when there is none within the timeout."""
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    response: bytes  # the first RESPONSE_LENGTH bytes of the body
+
+
+class _Pinned:
+    """Connect to the address that was resolved and checked, not to whatever the name resolves
+    to a moment later (DNS rebinding); TLS still verifies the certificate for the name."""
+
+    def __init__(self, host, port, *, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def _socket(self):
+        return socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTP(_Pinned, http.client.HTTPConnection):
+    def connect(self):
+        self.sock = self._socket()
+
+
+class _PinnedHTTPS(_Pinned, http.client.HTTPSConnection):
+    def connect(self):
+        self.sock = self._context.wrap_socket(self._socket(), server_hostname=self.host)
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to, in the resolver's order."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def post(envelope: Envelope, *, at=None) -> Answer:
+    """POST the envelope, signed, to the address its host resolves to (after the envelope's
+    `check`). Returns the 2xx answer; raises `Rejected` for any other status (redirects are not
+    followed) or an answer later than TIMEOUT_SECONDS, `Refused`, or OSError / HTTPException
+    when there is no answer."""
     timestamp = int((at or timezone.now()).timestamp())
-    request = urllib.request.Request(
-        envelope.url, data=envelope.body, method="POST", headers=envelope.headers(timestamp)
-    )
-    with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-        response.read()
-        return response.status
+    url = urlsplit(envelope.url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise Refused(f"not an http(s) URL: {envelope.url}")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    addresses = resolve(url.hostname, port)
+    if envelope.check is not None:
+        envelope.check(envelope.url, addresses)
+    connection_class = _PinnedHTTPS if url.scheme == "https" else _PinnedHTTP
+    started = time.monotonic()
+    conn = connection_class(url.hostname, port, address=addresses[0], timeout=TIMEOUT_SECONDS)
+    try:
+        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        conn.request("POST", path, body=envelope.body, headers=envelope.headers(timestamp))
+        response = conn.getresponse()
+        answer = Answer(response.status, response.read(RESPONSE_LENGTH))
+    finally:
+        conn.close()
+    if not 200 <= answer.status < 300:
+        raise Rejected(answer.status, answer.response)
+    if time.monotonic() - started > TIMEOUT_SECONDS:
+        raise TimeoutError(f"answered after more than {TIMEOUT_SECONDS} s")
+    return answer
+
+
+def _response_text(response: bytes) -> str:
+    return response.decode("utf-8", errors="replace")
 
 
 @dataclass
@@ -216,16 +286,26 @@ class DeliveryReport:
         )
 
 
-def _failed(outbox: Outbox, row, lease_until, *, error: str, status: int | None) -> bool:
+def _failed(
+    outbox: Outbox, row, lease_until, *, error: str, status: int | None, response: bytes = b""
+) -> bool:
     """Record a failed attempt: back off, or past the retry horizon, dead. True if dead."""
     now = timezone.now()
     mine = outbox.pending().filter(pk=row.pk, next_attempt_at=lease_until)
-    fields = {"last_error": error[:ERROR_LENGTH], "last_status_code": status}
+    fields = {
+        "last_error": error[:ERROR_LENGTH],
+        "last_status_code": status,
+        "last_response": _response_text(response),
+    }
     if now >= row.retry_until:
-        mine.update(dead_at=now, next_attempt_at=None, **fields)
+        died = mine.update(dead_at=now, next_attempt_at=None, **fields)
         logger.error(
             "%s %s is dead after %d attempts: %s", outbox.name, row.pk, row.attempts, error
         )
+        if died and outbox.on_dead is not None:
+            for name, value in fields.items():
+                setattr(row, name, value)
+            outbox.on_dead(row)
         return True
     retry_at = min(now + backoff(row.attempts), row.retry_until)
     mine.update(next_attempt_at=retry_at, **fields)
@@ -239,6 +319,8 @@ def deliver_batch(outbox: Outbox, *, at=None, limit: int = BATCH_SIZE) -> Delive
     rows, lease_until = claim(outbox, at=at, limit=limit)
     if not rows:
         return None
+    if outbox.prepare is not None:
+        outbox.prepare(rows)
     report = DeliveryReport()
     logged = []
     deadline = time.monotonic() + (LEASE.total_seconds() - 2 * TIMEOUT_SECONDS)
@@ -256,10 +338,12 @@ def deliver_batch(outbox: Outbox, *, at=None, limit: int = BATCH_SIZE) -> Delive
             logged.append(row.pk)
             continue
         try:
-            status = post(envelope)
-        except urllib.error.HTTPError as exc:
-            dead = _failed(outbox, row, lease_until, error=f"HTTP {exc.code}", status=exc.code)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+            answer = post(envelope)
+        except Rejected as exc:
+            dead = _failed(
+                outbox, row, lease_until, error=str(exc), status=exc.status, response=exc.response
+            )
+        except (Refused, OSError, ValueError, http.client.HTTPException) as exc:
             dead = _failed(
                 outbox, row, lease_until, error=f"{type(exc).__name__}: {exc}", status=None
             )
@@ -268,7 +352,8 @@ def deliver_batch(outbox: Outbox, *, at=None, limit: int = BATCH_SIZE) -> Delive
                 delivered_at=timezone.now(),
                 next_attempt_at=None,
                 last_error="",
-                last_status_code=status,
+                last_status_code=answer.status,
+                last_response=_response_text(answer.response),
             )
             report.delivered += 1
             continue
@@ -328,17 +413,25 @@ def backlog(outbox: Outbox, *, limit: int | None = None) -> Backlog:
     return Backlog(pending=figures["n"], oldest_pending_at=figures["oldest"], dead=dead.count())
 
 
-def redeliver(outbox: Outbox, *, ids=None, at=None) -> int:
+def redeliver(outbox: Outbox, *, ids=None, at=None, delivered_too: bool = False) -> int:
     """Operations' redelivery: the dead rows among `ids` (every dead row when None) become
-    pending again, due now, with a fresh retry horizon and backoff. Returns how many."""
+    pending again, due now, with a fresh retry horizon and backoff. With `delivered_too`
+    (a merchant asking for an event again, §15), delivered rows among `ids` are sent again the
+    same way. Returns how many."""
     at = at or timezone.now()
-    rows = outbox.dead()
+    rows = outbox.rows.filter(~PENDING_DELIVERY) if delivered_too else outbox.dead()
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
     with transaction.atomic():
-        count = rows.update(dead_at=None, next_attempt_at=at, retry_until=at + HORIZON, attempts=0)
+        count = rows.update(
+            dead_at=None,
+            delivered_at=None,
+            next_attempt_at=at,
+            retry_until=at + HORIZON,
+            attempts=0,
+        )
         if count:
             transaction.on_commit(lambda: request_delivery(outbox.name), robust=True)
     if count:
-        logger.info("%s: %d dead rows redelivered", outbox.name, count)
+        logger.info("%s: %d rows redelivered", outbox.name, count)
     return count

@@ -11,6 +11,7 @@ import functools
 
 from django.db import connections
 
+from . import statements
 from .models import Ticket
 
 RELATED = ("order", "shop", "buyer", "policy", "reply_reason")
@@ -37,15 +38,8 @@ def _statement(alias: str):
                 f"{'LEFT OUTER' if fk.null else 'INNER'} JOIN {quote(model._meta.db_table)} "
                 f"{table} ON {table}.{quote(fk.target_field.column)} = t0.{quote(fk.column)}"
             )
-        fields = []
-        for field in model._meta.concrete_fields:
-            column = field.get_col(table)
-            converters = connection.ops.get_db_converters(column) + field.get_db_converters(
-                connection
-            )
-            fields.append((field.attname, converters, column))
-            columns.append(f"{table}.{quote(field.column)}")
-        parts.append((name, model, fields))
+        columns += [f"{table}.{quote(field.column)}" for field in model._meta.concrete_fields]
+        parts.append((name, model, statements.columns(model, table, connection)))
     sql = (
         f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} t0 {' '.join(joins)} "
         f"WHERE t0.{quote(meta.pk.column)} = %s"
@@ -74,16 +68,10 @@ def lock_ticket(ticket_id, *, using: str = "default") -> Ticket | None:
     if row is None:
         return None
     values = iter(row)
-    instances = {}
-    for name, model, fields in parts:
-        loaded = []
-        for _attname, converters, column in fields:
-            value = next(values)
-            for converter in converters:
-                value = converter(value, column, connection)
-            loaded.append(value)
-        missing = loaded[model._meta.concrete_fields.index(model._meta.pk)] is None
-        instances[name] = None if missing else model.from_db(using, None, loaded)
+    instances = {
+        name: statements.instance(model, fields, values, connection, using)
+        for name, model, fields in parts
+    }
     ticket = instances[None]
     for name in RELATED:
         Ticket._meta.get_field(name).set_cached_value(ticket, instances[name])

@@ -134,6 +134,10 @@ class Policy(models.Model):
     appeal_review_target = models.DurationField(
         _("appeal review target"), default=dt.timedelta(hours=48)
     )
+    # §15: `ticket.reply_due_soon` is sent this long before an unanswered ticket's deadline.
+    reply_reminder_lead = models.DurationField(
+        _("reply reminder lead"), default=dt.timedelta(hours=2)
+    )
     late_rate = models.DecimalField(
         _("late-shipment compensation rate"),
         max_digits=5,
@@ -208,6 +212,11 @@ class Policy(models.Model):
                 condition=Q(appeal_review_target__gt=dt.timedelta(0)),
                 name="policy_appeal_review_target_positive",
                 violation_error_message=_("The appeal review target must be longer than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reply_reminder_lead__gte=dt.timedelta(0)),
+                name="policy_reply_reminder_lead_not_negative",
+                violation_error_message=_("The reply reminder lead must not be negative."),
             ),
         ]
 
@@ -327,6 +336,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     reply_due_at = models.DateTimeField(_("reply due at"))
+    # §15: when `ticket.reply_due_soon` was sent (the `reply_reminders` sweep; once a ticket).
+    reply_reminded_at = models.DateTimeField(_("reply reminder sent at"), null=True, blank=True)
 
     reply_plan = models.CharField(_("reply plan"), max_length=16, choices=Plan.choices, blank=True)
     reply_reason = models.ForeignKey(
@@ -394,6 +405,12 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 fields=["reply_due_at"],
                 condition=Q(state=S.AWAITING_REPLY),
                 name="ticket_reply_due_idx",
+            ),
+            # §15 `reply_reminders`: unanswered tickets not reminded yet, by deadline.
+            models.Index(
+                fields=["reply_due_at"],
+                condition=Q(state=S.AWAITING_REPLY, reply_reminded_at__isnull=True),
+                name="ticket_reply_remind_idx",
             ),
             models.Index(
                 fields=["buyer_due_at"],
@@ -583,6 +600,13 @@ class OutboxRow(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     last_status_code = models.PositiveSmallIntegerField(
         _("last status code"), null=True, blank=True
+    )
+    last_response = models.TextField(
+        _("last response"),
+        blank=True,
+        default="",
+        db_default="",  # rows inserted by hand (seeds, set-based writes) start without one
+        help_text=_("the start of the receiver's last answer"),
     )
     dead_at = models.DateTimeField(_("dead since"), null=True, blank=True)
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from . import delivery
+from . import delivery, statements
 from .models import BuyerMessage, MessageKind, Ticket
 
 # Buyer-facing texts (the buyer app shows them as they are, in Chinese). `{…}` fields are filled
@@ -126,14 +126,16 @@ def message_buyer(
 ):
     """Write one outbox row for `ticket`'s buyer and ask for delivery after commit."""
     text = buyer_text(kind, complaint_kind=complaint_kind, **fields)
-    message = BuyerMessage.objects.create(
-        ticket=ticket,
-        buyer_id=ticket.buyer_id,
-        kind=kind,
-        text=text,
-        payload={"ticket": ticket.pk, "order_no": ticket.order.order_no, **(payload or {})},
-        created_at=at,
-        next_attempt_at=at,
+    message = statements.insert(
+        BuyerMessage(
+            ticket=ticket,
+            buyer_id=ticket.buyer_id,
+            kind=kind,
+            text=text,
+            payload={"ticket": ticket.pk, "order_no": ticket.order.order_no, **(payload or {})},
+            created_at=at,
+            next_attempt_at=at,
+        )
     )
     transaction.on_commit(request_delivery, robust=True)
     return message

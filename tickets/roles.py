@@ -2,6 +2,7 @@
 memberships. Out-of-scope objects are reported as missing (404), never as forbidden."""
 
 import functools
+from types import SimpleNamespace
 
 from django.contrib.auth.models import AnonymousUser, Group
 
@@ -78,12 +79,19 @@ def user_with_roles_by_token(key: str):
     from django.db import connection
     from rest_framework.authtoken.models import Token
 
-    found = get_user_model().objects.raw(_token_statement(connection.vendor), [*ROLE_GROUPS, key])
-    user = next(iter(found), None)
-    if user is None:
+    from .statements import instance
+
+    User = get_user_model()
+    with connection.cursor() as cursor:  # no queryset to build: the statement is written out
+        cursor.execute(_token_statement(connection.vendor), [*ROLE_GROUPS, key])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    remember(user, user)
-    user.auth_token_row = Token(key=key, user=user, created=user.token_created)
+    values = iter(row)
+    user = instance(User, _user_columns(connection.alias), values, connection, connection.alias)
+    token_created, names, shops = values
+    remember(user, SimpleNamespace(role_group_names=names, staffed_shop_ids=shops))
+    user.auth_token_row = Token(key=key, user=user, created=token_created)
     user.auth_token_row._state.adding = False
     return user
 
@@ -125,6 +133,16 @@ def _token_statement(vendor: str) -> str:
         f"FROM {q(users.db_table)} u JOIN {q(tokens.db_table)} t "
         f"ON {col('t', tokens, 'user')} = {user_id} WHERE t.{q(tokens.pk.column)} = %s"
     )
+
+
+@functools.cache
+def _user_columns(alias: str) -> list:
+    from django.contrib.auth import get_user_model
+    from django.db import connections
+
+    from .statements import columns
+
+    return columns(get_user_model(), "u", connections[alias])
 
 
 def remember(user, row) -> None:

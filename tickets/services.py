@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from complaints.evidence import check_evidence
 from complaints.models import CompensationKind, ComplaintKind
 from complaints.services import compensation_create, complaint_file, evidence_attach
+from webhooks.events import EventType, ticket_event
 
-from . import roles
-from .audit import SYSTEM, audited, log_creation
+from . import roles, statements
+from .audit import SYSTEM, audited, audited_save, log_creation
 from .exceptions import (
     Conflict,
     DeadlinePassed,
@@ -231,6 +232,7 @@ def order_settle(*, order_no: str, settlement: str, at, actor=None) -> Order:
     ticket.save()
     if ticket.state == S.COMPLETED:
         message_buyer(ticket=ticket, kind=MessageKind.COMPLETED, at=now)
+        ticket_event(EventType.TICKET_COMPLETED, ticket, at=now)
     return order
 
 
@@ -281,6 +283,7 @@ def ticket_urge(*, buyer, order_no: str, at=None) -> tuple[Ticket, bool]:
         at=at,
         reply_due_at=local_text(ticket.reply_due_at),
     )
+    ticket_event(EventType.TICKET_OPENED, ticket, at=at)
     return ticket, True
 
 
@@ -305,6 +308,7 @@ def ticket_buyer_respond(*, ticket_id, buyer, accept: bool, at=None) -> Ticket:
         else:
             ticket.reject(at=at)
     ticket.save()
+    ticket_event(EventType.BUYER_RESPONDED, ticket, at=at)
     if accept:
         message_buyer(ticket=ticket, kind=MessageKind.BUYER_RESPONSE, at=at, answer="接受")
     else:
@@ -341,7 +345,8 @@ def _reply_reason(plan: str, reason: str) -> ReplyReason:
     """§5: a plan, and an active catalogued reason that allows it."""
     if plan not in Plan.values:
         raise ValidationError(_("Choose a plan."), field="plan")
-    reason_obj = ReplyReason.objects.active().filter(code=reason or "").first()
+    # One prepared statement (the API's hot path): ReplyReason.objects.active().filter(code=…)
+    reason_obj = statements.first(ReplyReason, code=reason or "", is_active=True)
     if reason_obj is None:
         raise ValidationError(_("Choose a reason from the catalogue."), field="reason")
     if not reason_obj.allows(plan):
@@ -400,7 +405,8 @@ def ticket_reply(
     _check_ship_by(ticket, plan, ship_by, at)
     note = (note or "").strip()
     payload = {"plan": plan, "reason": reason_obj.code, "ship_by": ship_by, "note": note}
-    with audited(ticket, actor=actor, payload=payload, at=at):
+    # The API's hot path: the changed fields and the audit row in one guarded statement.
+    with audited_save(ticket, actor=actor, payload=payload, at=at):
         ticket.reply(
             plan=plan,
             reason=reason_obj,
@@ -410,7 +416,6 @@ def ticket_reply(
             at=at,
             buyer_window=ticket.policy.buyer_window,
         )
-    ticket.save()
     message_buyer(
         ticket=ticket,
         kind=MessageKind.REPLY,
@@ -593,6 +598,7 @@ POLICY_NUMBERS = (
     "review_target",
     "appeal_window",
     "appeal_review_target",
+    "reply_reminder_lead",
     "late_rate",
     "late_min",
     "late_max",

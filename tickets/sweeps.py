@@ -31,6 +31,8 @@ from django.utils import timezone
 
 from complaints.models import ComplaintKind
 from complaints.sweeps import file_complaints, past_review_target, sweep_review_overdue
+from webhooks.events import EventType, emit_for
+from webhooks.reminders import reminders_due, sweep_reply_reminders
 
 from .bulk import IsoDate, log_transitions, message_buyers, text_template
 from .models import MessageKind, Ticket
@@ -52,6 +54,7 @@ class AutoTransition:
     complaint_kind: str | None = None  # the complaint it files, if any
     message: Callable | None = None  # () → (kind, text expression) of the message it writes
     ready: Q = field(default_factory=Q)  # a further condition of the service, as a filter
+    event: str | None = None  # the §15 event of the ticket it writes, if any (complaints: theirs)
 
     @cached_property
     def _transitions(self):
@@ -97,6 +100,7 @@ BUYER_SILENCE = AutoTransition(
         MessageKind.DEEMED_ACCEPTED,
         text_template(TEXTS[MessageKind.DEEMED_ACCEPTED], ship_by=IsoDate("ship_by")),
     ),
+    event=EventType.BUYER_RESPONDED,
 )
 MISSED_SHIP_DATE = AutoTransition(
     name="missed_ship_date",
@@ -133,6 +137,8 @@ def apply_batch(spec: AutoTransition, *, at, batch_size: int = BATCH_SIZE) -> in
         if spec.message:
             kind, text = spec.message()
             message_buyers(claimed, ticket="pk", kind=kind, at=at, text=text, payload={})
+        if spec.event:
+            emit_for(claimed, spec.event, at=at)
         transaction.on_commit(request_delivery, robust=True)
     return moved
 
@@ -276,6 +282,13 @@ PERIODIC_SWEEPS = {
             sweep_review_overdue,
             past_review_target,
             "review_due_at",
+        ),
+        PeriodicSweep(
+            "reply_reminders",
+            "replies due soon → merchant events",
+            sweep_reply_reminders,
+            reminders_due,
+            "remind_at",
         ),
     )
 }

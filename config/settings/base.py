@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "idempotency",
     "merchant",
     "operations",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,9 @@ DJANGO_FSM_LOG_STORAGE_METHOD = "tickets.audit.AuditBackend"
 # Buyer messages (§10): delivered to this webhook signed with HMAC-SHA256, or logged when unset.
 BUYER_MESSAGE_WEBHOOK_URL = os.environ.get("BUYER_MESSAGE_WEBHOOK_URL", "")
 BUYER_MESSAGE_WEBHOOK_SECRET = os.environ.get("BUYER_MESSAGE_WEBHOOK_SECRET", SECRET_KEY)
+# §15: merchants' webhook URLs are https with public addresses only, unless this is true (the
+# default of the development and test settings).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
 
 # Operations (§16): /metrics answers loopback, and elsewhere only `Authorization: Bearer` with
 # this token (empty: loopback only). The console pings the workers for at most this long.
@@ -258,9 +262,7 @@ OPERATIONS_WORKER_PING_TIMEOUT = float(os.environ.get("OPERATIONS_WORKER_PING_TI
 POLICY_IMPACT_TIMEOUT_SECONDS = float(os.environ.get("POLICY_IMPACT_TIMEOUT_SECONDS", "20"))
 
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
 
 # -- Abuse limits (§17): login lockout, the client's address, Content-Security-Policy ---------
 

@@ -9,6 +9,7 @@ STORAGES = {
 }
 CELERY_TASK_ALWAYS_EAGER = False
 BUYER_MESSAGE_WEBHOOK_URL = ""
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", True)  # noqa: F405
 
 # Request rates (config/settings/base.py) off for the suite, whose tests share one cache (Redis
 # in CI) and one address for minutes; tests/api/test_throttling.py sets low ones where it tests

@@ -26,6 +26,11 @@ def test_the_index_links_every_resource_and_the_docs(anonymous):
         "messages": "http://testserver/api/v1/messages/",
         "shops": "http://testserver/api/v1/shops/",
         "shop_metrics": "http://testserver/api/v1/shops/{id}/metrics/",
+        "webhooks": "http://testserver/api/v1/shops/{id}/webhooks/",
+        "webhook": "http://testserver/api/v1/shops/{id}/webhooks/{webhook_id}/",
+        "webhook_deliveries": (
+            "http://testserver/api/v1/shops/{id}/webhooks/{webhook_id}/deliveries/"
+        ),
         "order": "http://testserver/api/v1/orders/{order_no}/",
         "order_events": "http://testserver/api/v1/orders/{order_no}/events/",
     }
@@ -35,6 +40,7 @@ def test_every_link_leads_to_a_route(anonymous):
     body = anonymous.get("/api/v1/").json()
     for url in [*body["resources"].values(), body["docs"], body["schema"]]:
         path = urlsplit(url).path.replace("{id}", "7").replace("{order_no}", "TB-1")
+        path = path.replace("{webhook_id}", "8")
         assert resolve(path).url_name  # raises Resolver404 for a link to nowhere
 
 

@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 
 from tests import factories
 from tickets.models import Shop
+from webhooks import services as webhook_services
 
 MAX_EXAMPLES = 15  # per operation and mode
 STATEFUL_SCENARIOS = 40  # sequences of up to STATEFUL_STEPS calls
@@ -37,6 +38,19 @@ def world(db, merchant, shop, buyer, order_system):
         factories.replied(plan="cannot_ship", shop=shop, buyer=buyer),
     ]
     unurged = factories.OrderFactory(shop=shop, buyer=buyer)
+    webhook = webhook_services.subscription_create(
+        actor=merchant,
+        shop_id=shop.pk,
+        url="https://erp.example.com/urge",
+        events=["ticket.opened"],
+    )
+    webhook_services.subscription_ping(actor=merchant, shop_id=shop.pk, subscription_id=webhook.pk)
+    spare = webhook_services.subscription_create(  # for DELETE to aim at, not the one read
+        actor=merchant,
+        shop_id=shop.pk,
+        url="https://erp.example.com/spare",
+        events=["ticket.completed"],
+    )
     users = {"merchant": merchant, "buyer": buyer, "order_system": order_system}
     tokens = {name: Token.objects.get_or_create(user=u)[0].key for name, u in users.items()}
     return {
@@ -45,6 +59,9 @@ def world(db, merchant, shop, buyer, order_system):
         "complaint_ids": [c.pk for t in tickets for c in t.complaints.all()],
         "order_nos": [t.order.order_no for t in tickets],
         "shop_ids": [shop.pk],
+        "webhook_id": webhook.pk,
+        "spare_webhook_id": spare.pk,
+        "delivery_id": webhook.deliveries.get().pk,
         "shop_code": shop.code,
         "buyer_name": buyer.username,
         "unurged_order_no": unurged.order_no,
@@ -86,6 +103,11 @@ def _aim_at_real_rows(case, world):
         if "shops" in path:
             pool = world["shop_ids"]
         params["id"] = pool[params["id"] % len(pool)]
+    for name in ("webhook_id", "delivery_id"):
+        if name in params and isinstance(params[name], int) and params[name] % 3:
+            params[name] = world[name]
+            if name == "webhook_id" and case.method.upper() == "DELETE":
+                params[name] = world["spare_webhook_id"]
     if "order_no" in params and len(str(params["order_no"])) % 2:
         params["order_no"] = world["order_nos"][len(str(params["order_no"])) % 4]
 
@@ -98,7 +120,8 @@ def _real_path_parameters(operation, world) -> dict:
         return {}
     if "complaints" in path:
         return {"id": world["complaint_ids"][0]}
-    return {"id": (world["shop_ids"] if "shops" in path else world["ticket_ids"])[0]}
+    ids = {name: world[name] for name in ("webhook_id", "delivery_id") if f"{{{name}}}" in path}
+    return {"id": (world["shop_ids"] if "shops" in path else world["ticket_ids"])[0], **ids}
 
 
 def _fuzz(operation, mode, world, check):

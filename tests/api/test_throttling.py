@@ -3,6 +3,7 @@
 counted per address, 401s included."""
 
 import datetime as dt
+import os
 import uuid
 
 import pytest
@@ -110,13 +111,34 @@ def test_random_tokens_are_throttled_per_address(rates, merchant):
 def test_a_cache_outage_does_not_fail_requests(rates, settings, merchant):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",  # the deployed cache
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
         }
     }
     client = client_for(merchant)
     for _ in range(5):
         assert client.get(URL).status_code == 200
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis of REDIS_URL")
+def test_the_deployed_cache_counts_in_redis_with_one_client(rates, settings, merchant):
+    """config.cache.RedisCache keeps one redis-py client per pool (Django's builds one per
+    operation); the rate is still counted in Redis, across requests."""
+    settings.CACHES = {
+        "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    client = client_for(merchant)
+    with time_machine.travel(START, tick=False):
+        for _ in range(3):
+            assert client.get(URL).status_code == 200
+        assert_throttled(client.get(URL))
+    backend = cache._cache
+    assert backend.get_client(write=True) is backend.get_client(write=False)
+    assert len(backend._clients) == 1
+    cache.clear()
 
 
 def test_the_default_rates_are_those_of_the_spec():

@@ -139,7 +139,9 @@ def test_prometheus_scrapes_a_live_server_and_evaluates_the_rules(live_server, s
 
         # scraped: the server is up and its dead delivery is a sample
         wait_for("a scrape", lambda: query('up{job="urge"} == 1'), log=log)
-        (dead,) = wait_for("the dead count", lambda: query("urge_outbox_dead"), log=log)
+        (dead,) = wait_for(
+            "the dead count", lambda: query('urge_outbox_dead{outbox="buyer_messages"}'), log=log
+        )
         assert dead["metric"]["outbox"] == "buyer_messages" and dead["value"][1] == "1"
         (lag,) = query('urge_sweep_lag_seconds{sweep="reply_timeouts"}')
         assert float(lag["value"][1]) > 0  # the dead message's ticket is past its reply deadline

@@ -21,7 +21,13 @@ from .conftest import T0, parse, scrape
 
 pytestmark = pytest.mark.django_db
 
-SWEEPS = ("reply_timeouts", "buyer_silence", "missed_ship_dates", "review_overdue")
+SWEEPS = (
+    "reply_timeouts",
+    "buyer_silence",
+    "missed_ship_dates",
+    "review_overdue",
+    "reply_reminders",
+)
 NOW = T0 + dt.timedelta(days=10)  # past every deadline of what `due_items` makes at T0
 
 
@@ -121,7 +127,8 @@ def test_items_not_yet_due_are_not_counted(client):
         assert value(samples, "urge_sweep_lag_seconds", sweep=sweep) == 0
 
 
-@pytest.mark.parametrize("sweep", SWEEPS)
+# The reply reminders' series: tests/webhooks/test_operations.py.
+@pytest.mark.parametrize("sweep", [s for s in SWEEPS if s != "reply_reminders"])
 def test_a_sweep_series_counts_what_is_due_and_clears_after_the_sweep(client, sweep):
     deadlines = due_items()[sweep]
     with time_machine.travel(NOW, tick=False):
@@ -237,10 +244,11 @@ def test_request_counts_and_latencies_are_exported(client):
 
 
 def test_a_scrape_asks_a_bounded_number_of_queries(client, django_assert_max_num_queries):
-    """Per sweep: what is due and its last success; per outbox: pending and dead; per
-    complaint kind: open and past target; the heartbeat. However many rows there are."""
+    """Per sweep: what is due and its last success (the reply reminders read the longest lead
+    of the policies first); per outbox: pending and dead; per complaint kind: open and past
+    target; the heartbeat. However many rows there are."""
     due_items()
-    with django_assert_max_num_queries(4 * 2 + 2 + 5 + 1):
+    with django_assert_max_num_queries(5 * 2 + 1 + 2 * 2 + 5 + 1):
         assert client.get("/metrics").status_code == 200
 
 

@@ -29,6 +29,7 @@ def test_sweep_once_records_a_run_of_every_sweep(settings):
         "buyer_silence": 1,
         "missed_ship_dates": 2,  # the agreed one, and the one just deemed accepted
         "review_overdue": 1,
+        "reply_reminders": 0,  # every urge of `due_items` is past its deadline at NOW
     }
     for run in runs.values():
         assert (run.trigger, run.error, run.started_at, run.finished_at) == (

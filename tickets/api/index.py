@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 # (key, URL name, arguments whose values become {placeholders}). The int converter takes no
-# braces, so an id is reversed as 0 and its path segment replaced.
+# braces, so an id (`pk`, `*_id`) is reversed as a number of its own and its segment replaced.
 RESOURCES = (
     ("tickets", "api:ticket-list", {}),
     ("ticket", "api:ticket-detail", {"pk": "id"}),
@@ -23,19 +23,26 @@ RESOURCES = (
     ("messages", "api:message-list", {}),
     ("shops", "api:shop-list", {}),
     ("shop_metrics", "api:shop-metrics", {"pk": "id"}),
+    ("webhooks", "api:webhook-list", {"pk": "id"}),
+    ("webhook", "api:webhook-detail", {"pk": "id", "webhook_id": "webhook_id"}),
+    ("webhook_deliveries", "api:webhook-deliveries", {"pk": "id", "webhook_id": "webhook_id"}),
     ("order", "api:order", {"order_no": "order_no"}),
     ("order_events", "api:order-events", {"order_no": "order_no"}),
 )
 
 
+def _is_id(name: str) -> bool:
+    return name == "pk" or name.endswith("_id")
+
+
 def uri_template(url_name: str, placeholders: dict[str, str]) -> str:
-    kwargs = {k: 0 if k == "pk" else f"{{{v}}}" for k, v in placeholders.items()}
+    numbers = {k: 9_000_000_001 + i for i, k in enumerate(placeholders) if _is_id(k)}
+    kwargs = {k: numbers.get(k, f"{{{v}}}") for k, v in placeholders.items()}
     path = unquote(reverse(url_name, kwargs=kwargs or None))
-    if "pk" in placeholders:
-        head, sep, tail = path.rpartition("/0/")
-        if not sep:  # a route without "/<pk>/" would make the template wrong: say so
-            raise ValueError(f"{url_name}: no /<pk>/ segment in {path}")
-        path = f"{head}/{{{placeholders['pk']}}}/{tail}"
+    for name, number in numbers.items():
+        if f"/{number}/" not in path:  # a route without "/<id>/" would make it wrong: say so
+            raise ValueError(f"{url_name}: no /<{name}>/ segment in {path}")
+        path = path.replace(f"/{number}/", f"/{{{placeholders[name]}}}/")
     return path
 
 

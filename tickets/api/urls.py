@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from complaints.api.views import ComplaintViewSet
+from webhooks.api.views import urls as webhook_urls
 
 from . import views
 from .batch import BatchReplyView
@@ -38,6 +39,7 @@ v1 = [
     path("shops/<int:pk>/metrics/", views.ShopMetricsView.as_view(), name="shop-metrics"),
     # Before the router's routes, where "batch-reply" is no ticket id anyway.
     path("tickets/batch-reply/", BatchReplyView.as_view(), name="ticket-batch-reply"),
+    *webhook_urls(),  # §15
     *router.urls,
 ]
 

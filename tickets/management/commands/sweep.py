@@ -10,21 +10,26 @@ from django.utils import timezone
 
 from tickets import delivery, sweeps
 from tickets.outbox import BUYER_MESSAGES
+from webhooks.outbox import MERCHANT_EVENTS
 
 INTERVAL_SECONDS = 60
-MESSAGES = "messages"
+# The outbox deliveries, by job name (§10 buyer messages, §15 merchant events).
+OUTBOXES = {
+    "messages": (BUYER_MESSAGES, "buyer messages → delivered"),
+    "events": (MERCHANT_EVENTS, "merchant events → delivered"),
+}
 
 
-def _deliver(*, at, batch_size, on_batch):
+def _deliver(outbox, *, at, batch_size, on_batch):
     return delivery.deliver_due(
-        BUYER_MESSAGES,
+        outbox,
         at=at,
         batch_size=min(batch_size, delivery.BATCH_SIZE * 10),
         on_batch=on_batch,
     ).delivered
 
 
-JOBS = [*sweeps.PERIODIC_SWEEPS, MESSAGES]
+JOBS = [*sweeps.PERIODIC_SWEEPS, *OUTBOXES]
 
 
 class Command(BaseCommand):
@@ -60,7 +65,7 @@ class Command(BaseCommand):
         verbose = self.verbosity >= 1
         for name in jobs:
             sweep = sweeps.PERIODIC_SWEEPS.get(name)
-            label = sweep.label if sweep else "buyer messages → delivered"
+            label = sweep.label if sweep else OUTBOXES[name][1]
             due = sweep.due_figures(at)[0] if sweep is not None and verbose else None
             done = 0
 
@@ -74,7 +79,7 @@ class Command(BaseCommand):
             started = time.monotonic()
             options = {"at": at, "batch_size": batch, "on_batch": progress}
             if sweep is None:
-                count = _deliver(**options)
+                count = _deliver(OUTBOXES[name][0], **options)
             else:
                 count = sweep.run_recorded(trigger="command", **options)
             if verbose:
