@@ -33,7 +33,7 @@ def test_the_indexed_figures_equal_the_sweeps_own():
 def test_only_the_condition_on_the_order_is_left_out():
     by_name = sweeps.PERIODIC_SWEEPS
     missed = selectors.indexed(by_name["missed_ship_dates"])
-    assert "JOIN" not in str(missed.due(NOW).query)
-    assert "JOIN" in str(by_name["missed_ship_dates"].due(NOW).query)  # the sweep's own
-    for name in ("reply_timeouts", "buyer_silence", "review_overdue"):
+    assert "tickets_order" not in str(missed.due(NOW).query)
+    assert "tickets_order" in str(by_name["missed_ship_dates"].due(NOW).query)  # the sweep's
+    for name in ("reply_timeouts", "buyer_silence", "review_overdue", "reply_reminders"):
         assert selectors.indexed(by_name[name]) is by_name[name]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 def triggers_and_backfill(apps, schema_editor):
     """The triggers that keep the §9 rollups and the rows of the tickets already there: since
-    0018 (tickets not handled yet in the rollups) installed by 0018, whose trigger functions
+    0019 (tickets not handled yet in the rollups) installed by 0019, whose trigger functions
     write columns and a table this migration does not have yet."""
 
 

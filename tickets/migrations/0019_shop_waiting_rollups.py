@@ -21,7 +21,7 @@ def triggers_and_backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0017_shop_day_rollups"),
+        ("tickets", "0018_reply_reminders_and_delivery_answers"),
     ]
 
     operations = [
