@@ -108,13 +108,25 @@ def _require(request, perm: str):
 
 
 def console(request):
+    """The figures at once; the workers are asked by the page's script afterwards (`workers`),
+    since a ping waits up to OPERATIONS_WORKER_PING_TIMEOUT for every answer. `?workers=now`
+    asks them before answering (a browser without scripts)."""
     _require(request, "operations.view_console")
+    ping = request.GET.get("workers") == "now"
     context = {
         **admin.site.each_context(request),
         "title": _("Operations console"),
-        **console_context(request, ping_workers=True),
+        **console_context(request, ping_workers=ping),
+        "ask_workers_url": None if ping else reverse("operations:workers"),
     }
     return TemplateResponse(request, "admin/operations/console.html", context)
+
+
+def workers(request):
+    """The console's workers card, asked now (fetched by the console's script)."""
+    _require(request, "operations.view_console")
+    context = {"workers": _workers(), "pinged": True}
+    return TemplateResponse(request, "admin/operations/_workers.html", context)
 
 
 def _back(request):
@@ -195,6 +207,7 @@ def redeliver(request, outbox: str):
 
 urlpatterns = [
     path("", admin.site.admin_view(console), name="console"),
+    path("workers/", admin.site.admin_view(workers), name="workers"),
     path("run/<str:sweep>/", admin.site.admin_view(run_now), name="run_now"),
     path(
         "periodic/<int:task_id>/pause/",

@@ -784,8 +784,10 @@ class RolloutSchedule(models.Model):
 
 class ShopDay(models.Model):
     """A shop's tickets created on one day (Asia/Shanghai): those handled (a first merchant
-    action) with the sum of their handling seconds, and their complaints filed, timeouts and
-    upheld. Kept by database triggers in the statements that change them (`tickets.rollups`)."""
+    action) with the sum of their handling seconds; those not handled yet (`waiting`) with the
+    sum of their creation instants (seconds since the Unix epoch: their handling seconds at any
+    instant follow from it); their complaints filed, timeouts and upheld. Kept by database
+    triggers in the statements that change them (`tickets.rollups`)."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
@@ -794,6 +796,8 @@ class ShopDay(models.Model):
     complaints = models.IntegerField(default=0)
     timeouts = models.IntegerField(default=0)
     upheld = models.IntegerField(default=0)
+    waiting = models.IntegerField(default=0)
+    waiting_created = models.FloatField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "day"], name="shop_day_unique")]
@@ -818,3 +822,23 @@ class ShopDayBucket(models.Model):
 
     def __str__(self):
         return f"{self.shop_id} {self.day} #{self.bucket}"
+
+
+class ShopHourWaiting(models.Model):
+    """A shop's tickets created in one hour of one day (Asia/Shanghai) not handled yet, with
+    the sum of their creation instants (epoch seconds), for the percentiles of a big shop: at
+    any instant their handling times lie within the hour's width of the mean."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    hour = models.SmallIntegerField()
+    waiting = models.IntegerField(default=0)
+    created = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "day", "hour"], name="shop_hour_waiting_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.shop_id} {self.day} {self.hour}h"

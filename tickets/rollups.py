@@ -4,29 +4,32 @@ dashboard reads its days, not its tickets.
 Kept by database triggers in the very statements that change tickets and complaints (see
 `install_triggers`): a handled ticket (its first merchant action: reply, second handling,
 settlement) counts in `ShopDay.handled` / `handled_seconds` and in its `ShopDayBucket`; a
-complaint in `complaints`, `timeouts` (reply_timeout) and `upheld` (upheld, appealed, upheld
-finally; an overturn takes it back). Every figure belongs to the day (Asia/Shanghai) the
-ticket was created on. `rebuild` computes the rows again from the tickets (the migration that
-adds them; a repair).
+ticket not handled yet in `ShopDay.waiting` / `waiting_created` (the sum of its creation
+instants: its time grows until `at`, so the sum gives the figures at any instant) and in
+its hour's `ShopHourWaiting`; a complaint in `complaints`, `timeouts` (reply_timeout) and
+`upheld` (upheld, appealed, upheld finally; an overturn takes it back). Every figure belongs
+to the day (Asia/Shanghai) the ticket was created on. `rebuild` computes the rows again from
+the tickets (the migrations that add them; a repair).
 
 Read by `figures` (and so `selectors.shop_metrics`, `selectors.handling_time_by_day`): the
-whole days of the window from the rollup; what no rollup can hold from the tickets: tickets
-not handled yet (their time grows until `at`; partial index `ticket_unhandled_idx`) and the
-partial days at the window's edges. Count, mean, timeouts, complaints and upheld equal the live
+whole days of the window from the rollup rows alone, no ticket read; the partial days at the
+window's edges from the tickets. Count, mean, timeouts, complaints and upheld equal the live
 computation (`selectors.shop_metrics_live`); the median and 90th percentile are exact up to
-EXACT_UP_TO tickets in the window and beyond it read from the buckets, within 5 %."""
+EXACT_UP_TO tickets in the window and beyond it read from the buckets and the hours (and the
+tickets not handled yet of the last WAITING_BY_THE_HOUR_AFTER), within 5 %."""
 
 import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import Count, DateTimeField, F, FloatField, Q, Sum, Value
-from django.db.models.functions import Cast, Floor, Ln, TruncDate
+from django.db import connection
+from django.db.models import Count, DateTimeField, F, FloatField, Lookup, Q, Sum, Value
+from django.db.models.functions import Cast, ExtractHour, Floor, Ln, TruncDate
 from django.utils import timezone
 
 from complaints.models import Complaint, ComplaintKind, ComplaintState
 
-from .models import PLATFORM_TZ, ShopDay, ShopDayBucket, Ticket
+from .models import PLATFORM_TZ, ShopDay, ShopDayBucket, ShopHourWaiting, Ticket
 
 GROWTH = 1.05  # each bucket is 5 % wider than the one before
 EXACT_UP_TO = 5_000
@@ -75,8 +78,9 @@ def _pg_changed(columns: str, sign: int) -> str:
     )
 
 
-def _pg_function(name: str, columns: str, body: str) -> str:
-    """A trigger function applying `body` to `delta` (the changed rows with their sign)."""
+def _pg_function(name: str, columns: str, body: str, on_update: str = "") -> str:
+    """A trigger function applying `body` to `delta` (the changed rows with their sign), and
+    on UPDATE also `on_update`."""
     return f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -86,6 +90,7 @@ BEGIN
         WITH delta AS (SELECT o.*, -1 AS sign FROM old_rows o) {body};
     ELSE
         WITH delta AS ({_pg_changed(columns, 1)} UNION ALL {_pg_changed(columns, -1)}) {body};
+        {on_update}
     END IF;
     RETURN NULL;
 END $$;"""
@@ -94,19 +99,33 @@ END $$;"""
 PG_TICKETS_BODY = f"""
 , x AS (
     SELECT shop_id, {PG_DAY.format(t="delta")} AS day, sign,
-           EXTRACT(EPOCH FROM (first_action_at - created_at))::double precision AS h
-    FROM delta WHERE first_action_at IS NOT NULL
+           first_action_at IS NOT NULL AS done,
+           EXTRACT(EPOCH FROM (first_action_at - created_at))::double precision AS h,
+           EXTRACT(EPOCH FROM created_at)::double precision AS c,
+           EXTRACT(HOUR FROM created_at AT TIME ZONE 'Asia/Shanghai')::int AS hour
+    FROM delta
 ), days AS (
-    INSERT INTO tickets_shopday AS r
-        (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
-    SELECT shop_id, day, sum(sign), sum(sign * h), 0, 0, 0 FROM x
-    GROUP BY shop_id, day HAVING sum(sign) <> 0 OR sum(sign * h) <> 0 ORDER BY shop_id, day
+    INSERT INTO tickets_shopday AS r (shop_id, day, handled, handled_seconds, complaints,
+        timeouts, upheld, waiting, waiting_created)
+    SELECT shop_id, day, coalesce(sum(sign) FILTER (WHERE done), 0),
+           coalesce(sum(sign * h) FILTER (WHERE done), 0), 0, 0, 0,
+           coalesce(sum(sign) FILTER (WHERE NOT done), 0),
+           coalesce(sum(sign * c) FILTER (WHERE NOT done), 0)
+    FROM x GROUP BY shop_id, day ORDER BY shop_id, day
     ON CONFLICT (shop_id, day) DO UPDATE SET handled = r.handled + excluded.handled,
-        handled_seconds = r.handled_seconds + excluded.handled_seconds
+        handled_seconds = r.handled_seconds + excluded.handled_seconds,
+        waiting = r.waiting + excluded.waiting,
+        waiting_created = r.waiting_created + excluded.waiting_created
+), hours AS (
+    INSERT INTO tickets_shophourwaiting AS r (shop_id, day, hour, waiting, created)
+    SELECT shop_id, day, hour, sum(sign), sum(sign * c) FROM x WHERE NOT done
+    GROUP BY shop_id, day, hour ORDER BY shop_id, day, hour
+    ON CONFLICT (shop_id, day, hour) DO UPDATE SET waiting = r.waiting + excluded.waiting,
+        created = r.created + excluded.created
 )
 INSERT INTO tickets_shopdaybucket AS r (shop_id, day, bucket, handled)
 SELECT shop_id, day, floor(ln(greatest(h, 0) + 1) / ln({GROWTH}))::int AS b, sum(sign) FROM x
-GROUP BY shop_id, day, b HAVING sum(sign) <> 0 ORDER BY shop_id, day, b
+WHERE done GROUP BY shop_id, day, b HAVING sum(sign) <> 0 ORDER BY shop_id, day, b
 ON CONFLICT (shop_id, day, bucket) DO UPDATE SET handled = r.handled + excluded.handled"""
 
 PG_COMPLAINTS_BODY = f"""
@@ -116,12 +135,35 @@ PG_COMPLAINTS_BODY = f"""
            coalesce(sum(d.sign) FILTER (WHERE d.state IN ({UPHELD_SQL})), 0) AS upheld
     FROM delta d JOIN tickets_ticket t ON t.id = d.ticket_id GROUP BY 1, 2
 )
-INSERT INTO tickets_shopday AS r
-    (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
-SELECT shop_id, day, 0, 0, n, timeouts, upheld FROM x
+INSERT INTO tickets_shopday AS r (shop_id, day, handled, handled_seconds, complaints,
+    timeouts, upheld, waiting, waiting_created)
+SELECT shop_id, day, 0, 0, n, timeouts, upheld, 0, 0 FROM x
 WHERE n <> 0 OR timeouts <> 0 OR upheld <> 0 ORDER BY shop_id, day
 ON CONFLICT (shop_id, day) DO UPDATE SET complaints = r.complaints + excluded.complaints,
     timeouts = r.timeouts + excluded.timeouts, upheld = r.upheld + excluded.upheld"""
+
+# A ticket moved to another shop or day (a bulk correction) takes its complaints along.
+PG_TICKETS_MOVED = f"""
+WITH moved AS (
+    SELECT n.id, n.shop_id, {PG_DAY.format(t="n")} AS day, 1 AS sign
+    FROM new_rows n JOIN old_rows o ON o.id = n.id
+    WHERE (n.shop_id, {PG_DAY.format(t="n")}) IS DISTINCT FROM (o.shop_id, {PG_DAY.format(t="o")})
+    UNION ALL
+    SELECT o.id, o.shop_id, {PG_DAY.format(t="o")}, -1
+    FROM new_rows n JOIN old_rows o ON o.id = n.id
+    WHERE (n.shop_id, {PG_DAY.format(t="n")}) IS DISTINCT FROM (o.shop_id, {PG_DAY.format(t="o")})
+), x AS (
+    SELECT m.shop_id, m.day, sum(m.sign) AS n,
+           coalesce(sum(m.sign) FILTER (WHERE c.kind = {TIMEOUT_SQL}), 0) AS timeouts,
+           coalesce(sum(m.sign) FILTER (WHERE c.state IN ({UPHELD_SQL})), 0) AS upheld
+    FROM moved m JOIN complaints_complaint c ON c.ticket_id = m.id GROUP BY 1, 2
+)
+INSERT INTO tickets_shopday AS r (shop_id, day, handled, handled_seconds, complaints,
+    timeouts, upheld, waiting, waiting_created)
+SELECT shop_id, day, 0, 0, n, timeouts, upheld, 0, 0 FROM x
+WHERE n <> 0 OR timeouts <> 0 OR upheld <> 0 ORDER BY shop_id, day
+ON CONFLICT (shop_id, day) DO UPDATE SET complaints = r.complaints + excluded.complaints,
+    timeouts = r.timeouts + excluded.timeouts, upheld = r.upheld + excluded.upheld;"""
 
 TRIGGERED = (
     ("tickets_ticket", "tickets_rollup_tickets", "shop_id, created_at, first_action_at"),
@@ -131,7 +173,7 @@ TRIGGERED = (
 
 def _pg_install() -> list[str]:
     statements = [
-        _pg_function("tickets_rollup_tickets", TRIGGERED[0][2], PG_TICKETS_BODY),
+        _pg_function("tickets_rollup_tickets", TRIGGERED[0][2], PG_TICKETS_BODY, PG_TICKETS_MOVED),
         _pg_function("tickets_rollup_complaints", TRIGGERED[1][2], PG_COMPLAINTS_BODY),
     ]
     for table, function, _columns in TRIGGERED:
@@ -150,26 +192,52 @@ def _pg_install() -> list[str]:
 def _sqlite_ticket(row: str, sign: int) -> str:
     day = f"date({row}.created_at, '+8 hours')"
     h = f"((julianday({row}.first_action_at) - julianday({row}.created_at)) * 86400.0)"
+    c = f"((julianday({row}.created_at) - 2440587.5) * 86400.0)"
+    done = f"({row}.first_action_at IS NOT NULL)"
+    hour = f"CAST(strftime('%H', {row}.created_at, '+8 hours') AS INTEGER)"
     return f"""
-INSERT INTO tickets_shopday
-    (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
-SELECT {row}.shop_id, {day}, {sign}, {sign} * {h}, 0, 0, 0
-WHERE {row}.first_action_at IS NOT NULL
+INSERT INTO tickets_shopday (shop_id, day, handled, handled_seconds, complaints, timeouts,
+    upheld, waiting, waiting_created)
+SELECT {row}.shop_id, {day}, {sign} * {done}, CASE WHEN {done} THEN {sign} * {h} ELSE 0 END,
+       0, 0, 0, {sign} * (NOT {done}), CASE WHEN {done} THEN 0 ELSE {sign} * {c} END
 ON CONFLICT (shop_id, day) DO UPDATE SET handled = handled + excluded.handled,
-    handled_seconds = handled_seconds + excluded.handled_seconds;
+    handled_seconds = handled_seconds + excluded.handled_seconds,
+    waiting = waiting + excluded.waiting,
+    waiting_created = waiting_created + excluded.waiting_created;
+INSERT INTO tickets_shophourwaiting (shop_id, day, hour, waiting, created)
+SELECT {row}.shop_id, {day}, {hour}, {sign}, {sign} * {c} WHERE NOT {done}
+ON CONFLICT (shop_id, day, hour) DO UPDATE SET waiting = waiting + excluded.waiting,
+    created = created + excluded.created;
 INSERT INTO tickets_shopdaybucket (shop_id, day, bucket, handled)
 SELECT {row}.shop_id, {day}, CAST(floor(ln(max({h}, 0) + 1) / ln({GROWTH})) AS INTEGER), {sign}
-WHERE {row}.first_action_at IS NOT NULL
+WHERE {done}
 ON CONFLICT (shop_id, day, bucket) DO UPDATE SET handled = handled + excluded.handled;"""
 
 
 def _sqlite_complaint(row: str, sign: int) -> str:
     return f"""
-INSERT INTO tickets_shopday
-    (shop_id, day, handled, handled_seconds, complaints, timeouts, upheld)
+INSERT INTO tickets_shopday (shop_id, day, handled, handled_seconds, complaints, timeouts,
+    upheld, waiting, waiting_created)
 SELECT t.shop_id, date(t.created_at, '+8 hours'), 0, 0, {sign},
-       {sign} * ({row}.kind = {TIMEOUT_SQL}), {sign} * ({row}.state IN ({UPHELD_SQL}))
+       {sign} * ({row}.kind = {TIMEOUT_SQL}), {sign} * ({row}.state IN ({UPHELD_SQL})), 0, 0
 FROM tickets_ticket t WHERE t.id = {row}.ticket_id
+ON CONFLICT (shop_id, day) DO UPDATE SET complaints = complaints + excluded.complaints,
+    timeouts = timeouts + excluded.timeouts, upheld = upheld + excluded.upheld;"""
+
+
+def _sqlite_ticket_moved(row: str, sign: int) -> str:
+    """A ticket moved to another shop or day takes its complaints along (as PG_TICKETS_MOVED)."""
+    day = "date({}.created_at, '+8 hours')"
+    moved = f"(OLD.shop_id IS NOT NEW.shop_id OR {day.format('OLD')} IS NOT {day.format('NEW')})"
+    return f"""
+INSERT INTO tickets_shopday (shop_id, day, handled, handled_seconds, complaints, timeouts,
+    upheld, waiting, waiting_created)
+SELECT * FROM (
+    SELECT {row}.shop_id, {day.format(row)}, 0, 0, {sign} * count(*) AS n,
+           {sign} * coalesce(sum(c.kind = {TIMEOUT_SQL}), 0),
+           {sign} * coalesce(sum(c.state IN ({UPHELD_SQL})), 0), 0, 0
+    FROM complaints_complaint c WHERE c.ticket_id = {row}.id AND {moved}
+) WHERE n <> 0
 ON CONFLICT (shop_id, day) DO UPDATE SET complaints = complaints + excluded.complaints,
     timeouts = timeouts + excluded.timeouts, upheld = upheld + excluded.upheld;"""
 
@@ -180,11 +248,16 @@ def _sqlite_install() -> list[str]:
         TRIGGERED, (_sqlite_ticket, _sqlite_complaint), strict=True
     ):
         changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns.split(", "))
+        moved = (
+            ""
+            if body is _sqlite_complaint
+            else (_sqlite_ticket_moved("OLD", -1) + _sqlite_ticket_moved("NEW", 1))
+        )
         statements += [
             f"CREATE TRIGGER {function}_insert AFTER INSERT ON {table} BEGIN {body('NEW', 1)} END",
             f"CREATE TRIGGER {function}_delete AFTER DELETE ON {table} BEGIN {body('OLD', -1)} END",
             f"CREATE TRIGGER {function}_update AFTER UPDATE OF {columns} ON {table} "
-            f"WHEN {changed} BEGIN {body('OLD', -1)} {body('NEW', 1)} END",
+            f"WHEN {changed} BEGIN {body('OLD', -1)} {body('NEW', 1)} {moved} END",
         ]
     return statements
 
@@ -220,10 +293,11 @@ def rebuild(shop_ids=None, *, apps=None):
     Complaint_ = get("complaints", "Complaint") if get else Complaint
     ShopDay_ = get("tickets", "ShopDay") if get else ShopDay
     ShopDayBucket_ = get("tickets", "ShopDayBucket") if get else ShopDayBucket
+    ShopHourWaiting_ = get("tickets", "ShopHourWaiting") if get else ShopHourWaiting
     tickets = Ticket_.objects.all()
     if shop_ids is not None:
         tickets = tickets.filter(shop_id__in=shop_ids)
-    for model in (ShopDay_, ShopDayBucket_):
+    for model in (ShopDay_, ShopDayBucket_, ShopHourWaiting_):
         rows = model.objects.all()
         (rows if shop_ids is None else rows.filter(shop_id__in=shop_ids)).delete()
     day = TruncDate("created_at", tzinfo=PLATFORM_TZ)
@@ -234,6 +308,28 @@ def rebuild(shop_ids=None, *, apps=None):
     for row in handled.values("shop_id", "d").annotate(n=Count("id"), s=Sum("h")).order_by():
         days[row["shop_id"], row["d"]] = ShopDay_(
             shop_id=row["shop_id"], day=row["d"], handled=row["n"], handled_seconds=row["s"]
+        )
+    waiting = (
+        tickets.filter(first_action_at__isnull=True)
+        .annotate(d=day, hour=ExtractHour("created_at", tzinfo=PLATFORM_TZ), c=_epoch("created_at"))
+        .values("shop_id", "d", "hour")
+        .annotate(n=Count("id"), c=Sum("c"))
+        .order_by()
+    )
+    hours = []
+    for row in waiting:
+        key = (row["shop_id"], row["d"])
+        days.setdefault(key, ShopDay_(shop_id=row["shop_id"], day=row["d"]))
+        days[key].waiting += row["n"]
+        days[key].waiting_created += row["c"]
+        hours.append(
+            ShopHourWaiting_(
+                shop_id=row["shop_id"],
+                day=row["d"],
+                hour=row["hour"],
+                waiting=row["n"],
+                created=row["c"],
+            )
         )
     complaints = (
         Complaint_.objects.filter(ticket__in=tickets.values("pk"))
@@ -250,6 +346,7 @@ def rebuild(shop_ids=None, *, apps=None):
         days.setdefault(key, ShopDay_(shop_id=row["shop"], day=row["d"]))
         days[key].complaints, days[key].timeouts, days[key].upheld = row["n"], row["t"], row["u"]
     ShopDay_.objects.bulk_create(days.values(), batch_size=5000)
+    ShopHourWaiting_.objects.bulk_create(hours, batch_size=5000)
     buckets = (
         handled.annotate(b=Cast(bucket_expression(F("h")), FloatField()))
         .values("shop_id", "d", "b")
@@ -263,6 +360,14 @@ def rebuild(shop_ids=None, *, apps=None):
         ),
         batch_size=5000,
     )
+
+
+def _epoch(field_name: str):
+    """A datetime column as seconds since the Unix epoch (float), as the triggers compute it."""
+    from .selectors import Seconds
+
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return Seconds(F(field_name), Value(epoch, output_field=DateTimeField()))
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -343,38 +448,36 @@ def _read(out: Figures, parts: list):
 def figures(shop_id: int, since, until=None, *, at, complaints=True, buckets=True) -> Figures:
     """The §9 figures of the tickets created in [since, until) at `at`, per day: rollup rows
     for whole days, the tickets themselves for the rest (see the module's docstring)."""
-    from .selectors import Seconds, handling_seconds_expression
+    from .selectors import handling_seconds_expression
 
     whole, ranges = _parts(since, until)
     out = Figures()
     tickets = Ticket.objects.filter(shop_id=shop_id)
-    live = _range_q(ranges)
-    parts = []
     if whole is not None:
-        first, last = whole
-        days = Q(shop_id=shop_id, day__gte=first)
-        rolled = Q(created_at__gte=day_start(first))
-        if last is not None:
-            days &= Q(day__lte=last)
-            rolled &= Q(created_at__lt=day_start(last + dt.timedelta(days=1)))
+        days = Q(shop_id=shop_id, day__gte=whole[0])
+        if whole[1] is not None:
+            days &= Q(day__lte=whole[1])
+        at_epoch = at.timestamp()
         for row in ShopDay.objects.filter(days).values_list(
-            "day", "handled", "handled_seconds", "complaints", "timeouts", "upheld"
+            "day",
+            "handled",
+            "handled_seconds",
+            "complaints",
+            "timeouts",
+            "upheld",
+            "waiting",
+            "waiting_created",
         ):
-            day, handled, seconds, filed, timeouts, upheld = row
-            out.days[day] = Day(handled, seconds)
+            day, handled, seconds, filed, timeouts, upheld, waiting, created = row
+            # Not handled yet: each one's time runs until `at`.
+            out.days[day] = Day(handled + waiting, seconds + waiting * at_epoch - created)
             out.complaints += filed
             out.timeouts += timeouts
             out.upheld += upheld
-        # Not handled yet: their time runs until `at`. Read from the partial index
-        # `ticket_unhandled_idx` alone (no column outside it), grouped in the database.
-        unhandled = tickets.filter(rolled, first_action_at__isnull=True)
-        parts.append((unhandled, Seconds(Value(at, output_field=DateTimeField()), F("created_at"))))
     if ranges:  # the partial days at the window's edges: every ticket
-        parts.append((tickets.filter(live), handling_seconds_expression(at)))
-    _read(out, parts)
+        _read(out, [(tickets.filter(_range_q(ranges)), handling_seconds_expression(at))])
     if complaints and ranges:
-        counts = Complaint.objects.filter(_range_q(ranges, "ticket__"), ticket__shop_id=shop_id)
-        counts = counts.aggregate(
+        counts = _edge_complaints(tickets.filter(_range_q(ranges))).aggregate(
             n=Count("id"),
             t=Count("id", filter=Q(kind=ComplaintKind.REPLY_TIMEOUT)),
             u=Count("id", filter=Q(state__in=UPHELD_STATES)),
@@ -383,11 +486,79 @@ def figures(shop_id: int, since, until=None, *, at, complaints=True, buckets=Tru
         out.timeouts += counts["t"]
         out.upheld += counts["u"]
     if buckets and whole is not None and out.count > EXACT_UP_TO:
-        rows = ShopDayBucket.objects.filter(
-            shop_id=shop_id, day__gte=whole[0], **({"day__lte": whole[1]} if whole[1] else {})
-        )
-        out.buckets = dict(rows.values_list("bucket").annotate(n=Sum("handled")).order_by())
+        out.buckets = _whole_day_bands(shop_id, whole, at)
     return out
+
+
+def _edge_complaints(tickets):
+    """The complaints of `tickets` (a big shop's partial day: a thousand tickets). PostgreSQL:
+    `ticket_id = ANY(ARRAY(the tickets' ids))`, probes of the complaints' index by ticket,
+    where a join would hash the whole complaints table."""
+    if connection.vendor != "postgresql":
+        return Complaint.objects.filter(ticket__in=tickets.values("pk"))
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    return Complaint.objects.filter(
+        _AnyOf(F("ticket_id"), ArraySubquery(tickets.values("pk").order_by()))
+    )
+
+
+class _AnyOf(Lookup):
+    """`lhs = ANY(rhs)`, rhs an array."""
+
+    lookup_name = "any_of"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+
+
+# Tickets not handled yet are read by the hour (`ShopHourWaiting`) when created this long
+# before `at` or more: an hour is then at most 2.5 % of their handling time. Newer ones (a
+# shop's last day and a half) come from the tickets (`ticket_unhandled_idx`).
+WAITING_BY_THE_HOUR_AFTER = dt.timedelta(hours=40)
+
+
+def _whole_day_bands(shop_id: int, whole, at) -> dict:
+    """bucket → count over the whole days `whole`: handled tickets from `ShopDayBucket`, those
+    not handled yet at `at` by the band of their hour's mean time (or their own, when recent):
+    one statement."""
+    from .selectors import Seconds
+
+    first, last = whole
+    in_days = Q(shop_id=shop_id, day__gte=first) & (Q(day__lte=last) if last else Q())
+    handled = (
+        ShopDayBucket.objects.filter(in_days)
+        .values(b=Cast(F("bucket"), FloatField()))
+        .annotate(n=Sum("handled"))
+    )
+    cutoff = timezone.localtime(at - WAITING_BY_THE_HOUR_AFTER, PLATFORM_TZ)
+    cutoff = cutoff.replace(minute=0, second=0, microsecond=0)
+    older = Q(day__lt=cutoff.date()) | Q(day=cutoff.date(), hour__lt=cutoff.hour)
+    mean_seconds = Value(at.timestamp()) - F("created") / F("waiting")
+    hours = (
+        ShopHourWaiting.objects.filter(in_days, older, waiting__gt=0)
+        .values(b=bucket_expression(mean_seconds))
+        .annotate(n=Sum("waiting"))
+    )
+    parts = [handled.order_by(), hours.order_by()]
+    start = max(cutoff, day_start(first))
+    end = None if last is None else day_start(last + dt.timedelta(days=1))
+    if end is None or start < end:  # whole days within the last WAITING_BY_THE_HOUR_AFTER
+        recent = Q(created_at__gte=start) & (Q(created_at__lt=end) if end else Q())
+        newer = (
+            Ticket.objects.filter(recent, shop_id=shop_id, first_action_at__isnull=True)
+            .annotate(h=Seconds(Value(at, output_field=DateTimeField()), F("created_at")))
+            .values(b=bucket_expression(F("h")))
+            .annotate(n=Count("id"))
+        )
+        parts.append(newer.order_by())
+    bands = {}
+    for row in parts[0].union(*parts[1:], all=True):
+        b = int(row["b"])
+        bands[b] = bands.get(b, 0) + row["n"]
+    return bands
 
 
 def percentile_from_buckets(*bucket_counts: dict, fraction: float) -> float | None:

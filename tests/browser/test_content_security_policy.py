@@ -1,6 +1,7 @@
 """The Content-Security-Policy in a real browser (§17): the pages' own scripts still run (the
 dashboard's chart, the reply form's advice, the admin's widgets, Swagger UI) and the browser
-reports no violation on a merchant page, an admin page and the API docs."""
+reports no violation on a merchant page, an admin page and the API docs; the operations
+console's script asks the workers."""
 
 import datetime as dt
 
@@ -86,6 +87,9 @@ def test_admin_pages_run_their_scripts_without_violations(watched, live_server):
     page.goto(f"{live_server.url}/admin/django_celery_beat/periodictask/add/")
     page.wait_for_load_state("networkidle")
     assert page.locator(".field-crontab_translation").is_hidden()
+    # The operations console: its script asks the workers once the page has loaded.
+    page.goto(f"{live_server.url}/admin/operations/console/")
+    page.wait_for_selector("#ops-workers:not([data-ask])", timeout=10_000)
     assert violations() == []
 
 
