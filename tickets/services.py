@@ -20,12 +20,14 @@ from django.utils.translation import gettext as _
 from complaints.evidence import check_evidence
 from complaints.models import CompensationKind, ComplaintKind
 from complaints.services import compensation_create, complaint_file, evidence_attach
+from config.transactions import atomic_service
 
 from . import roles, statements
 from .audit import SYSTEM, audited, audited_save, log_creation
 from .exceptions import (
     Conflict,
     DeadlinePassed,
+    DomainError,
     InvalidTransition,
     NotFound,
     ValidationError,
@@ -375,7 +377,7 @@ def reply_preview(*, ticket: Ticket, plan: str, reason: str, ship_by=None, at=No
 
 
 @domain_errors
-@transaction.atomic
+@atomic_service(refusals=DomainError)  # every refusal comes before the first write
 def ticket_reply(
     *,
     ticket_id,
