@@ -8,11 +8,12 @@ import re
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+
+from config.transactions import whole
 
 from .services import KeyInProgress, KeyReused, idempotency_claim, idempotency_store
 
@@ -77,7 +78,7 @@ def idempotent(handler):
                 {HEADER: [_("An Idempotency-Key is 1 to 255 visible ASCII characters.")]}
             )
         fingerprint = request_fingerprint(request)
-        with transaction.atomic():
+        with whole():  # rolled back on any failure: the services inside skip savepoints
             try:
                 row, is_new = idempotency_claim(
                     user=request.user,

@@ -61,7 +61,7 @@ def test_production_trusts_one_proxy_unless_told_otherwise(tmp_path):
     order = middleware.index
     axes = order("axes.middleware.AxesMiddleware")
     assert order("django.contrib.auth.middleware.AuthenticationMiddleware") < axes
-    assert order("csp.middleware.CSPMiddleware") < axes
+    assert order("config.csp.PlainPolicyCSPMiddleware") < axes
 
 
 CLIENT, PROXY, SPOOF = "203.0.113.7", "10.0.0.2", "198.51.100.66"

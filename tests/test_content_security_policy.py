@@ -178,3 +178,38 @@ def test_the_lockout_page_and_error_pages_have_it_too(world):
     check(response)
     check(client.get("/merchant/no-such-page/"))
     check(client.get("/api/v1/tickets/"))  # JSON: harmless, and the same everywhere
+
+
+def test_the_policy_built_once_is_django_csps_and_follows_the_settings(settings):
+    """config.csp reuses the plain header; it is django-csp's own, changes with the settings,
+    and a response that asks for its own policy (a decorator, a nonce) still gets its own."""
+    from csp.constants import NONCE
+    from csp.decorators import csp_update
+    from csp.middleware import CSPMiddleware
+    from csp.utils import build_policy
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from config.csp import PlainPolicyCSPMiddleware
+
+    def plain(request):
+        return HttpResponse("ok")
+
+    @csp_update({"img-src": ["https://img.example"]})
+    def updated(request):
+        return HttpResponse("ok")
+
+    def with_nonce(request):
+        return HttpResponse(str(request.csp_nonce))
+
+    def header(view, middleware=PlainPolicyCSPMiddleware):
+        return middleware(view)(RequestFactory().get("/x"))["Content-Security-Policy"]
+
+    assert header(plain) == build_policy() == header(plain, CSPMiddleware)
+    assert "https://img.example" in header(updated)
+    assert header(updated) == header(updated, CSPMiddleware)
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'", NONCE]}}
+    assert header(plain) == "default-src 'self'"
+    response = PlainPolicyCSPMiddleware(with_nonce)(RequestFactory().get("/x"))
+    nonce = response.content.decode()
+    assert response["Content-Security-Policy"] == f"default-src 'self' 'nonce-{nonce}'"

@@ -8,6 +8,7 @@ idempotent API request does), so one refusal never blocks or undoes the others."
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils import timezone
 
 from .exceptions import DomainError
@@ -77,15 +78,17 @@ def ticket_batch_reply(
     result = BatchResult()
     for ticket_id in ticket_ids:
         try:
-            ticket = ticket_reply(
-                ticket_id=ticket_id,
-                actor=actor,
-                plan=plan,
-                reason=reason,
-                ship_by=ship_by,
-                note=note,
-                at=at,
-            )
+            # Its own savepoint, even where ticket_reply would skip one (config.transactions).
+            with transaction.atomic():
+                ticket = ticket_reply(
+                    ticket_id=ticket_id,
+                    actor=actor,
+                    plan=plan,
+                    reason=reason,
+                    ship_by=ship_by,
+                    note=note,
+                    at=at,
+                )
         except DomainError as error:
             result.items.append(
                 BatchItem(

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from complaints.evidence import check_evidence
 from complaints.models import CompensationKind, ComplaintKind
 from complaints.services import compensation_create, complaint_file, evidence_attach
+from config.transactions import atomic_service
 from webhooks.events import EventType, ticket_event
 
 from . import roles, statements
@@ -27,6 +28,7 @@ from .audit import SYSTEM, audited, audited_save, log_creation
 from .exceptions import (
     Conflict,
     DeadlinePassed,
+    DomainError,
     InvalidTransition,
     NotFound,
     ValidationError,
@@ -379,7 +381,7 @@ def reply_preview(*, ticket: Ticket, plan: str, reason: str, ship_by=None, at=No
 
 
 @domain_errors
-@transaction.atomic
+@atomic_service(refusals=DomainError)  # every refusal comes before the first write
 def ticket_reply(
     *,
     ticket_id,

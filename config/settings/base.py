@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside everything that makes a page, the lockout page included (abuse limits, below).
-    "csp.middleware.CSPMiddleware",
+    "config.csp.PlainPolicyCSPMiddleware",  # django-csp's, the plain header built once
     "django.contrib.sessions.middleware.SessionMiddleware",
     # LocaleMiddleware, except that /merchant/ starts in zh-hans whatever the browser asks.
     "merchant.middleware.ChineseFirstLocaleMiddleware",

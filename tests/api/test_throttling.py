@@ -4,6 +4,7 @@ counted per address, 401s included."""
 
 import datetime as dt
 import os
+import time
 import uuid
 
 import pytest
@@ -160,3 +161,30 @@ def test_the_schema_documents_429_on_every_operation(client):
         for method, operation in item.items():
             if method in {"get", "put", "post", "patch", "delete"}:
                 assert "429" in operation["responses"], (method, path)
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis of REDIS_URL")
+def test_the_deployed_cache_keeps_a_counter_that_expires_with_its_window(rates, settings, merchant):
+    """One counter per caller in Redis, opened by the first request with the window's expiry:
+    the refused request's Retry-After is the time that counter has left."""
+    settings.CACHES = {
+        "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    client = client_for(merchant)
+    for _ in range(3):
+        assert client.get(URL).status_code == 200
+    response = client.get(URL)
+    assert_throttled(response)
+    redis = cache._cache.get_client(write=True)
+    key = cache.make_and_validate_key(f"rate_user_{merchant.pk}")
+    assert int(redis.get(key)) == 4
+    assert 59_000 <= redis.pttl(key) <= 60_000
+    assert int(response["Retry-After"]) == 60
+    redis.pexpire(key, 1)  # the window closes
+    time.sleep(0.01)
+    assert client.get(URL).status_code == 200
+    assert int(redis.get(key)) == 1
+    cache.clear()
