@@ -262,21 +262,54 @@ def _sqlite_install() -> list[str]:
     return statements
 
 
+def _install_statements(vendor: str) -> list[str]:
+    return {"postgresql": _pg_install, "sqlite": _sqlite_install}[vendor]()
+
+
+def _drop_statements(vendor: str) -> list[str]:
+    statements = []
+    for table, function, _columns in TRIGGERED:
+        for event in ("insert", "update", "delete"):
+            on = f" ON {table}" if vendor == "postgresql" else ""
+            statements.append(f"DROP TRIGGER IF EXISTS {function}_{event}{on}")
+        if vendor == "postgresql":
+            statements.append(f"DROP FUNCTION IF EXISTS {function}()")
+    return statements
+
+
 def install_triggers(schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": _pg_install, "sqlite": _sqlite_install}[vendor]()
-    for statement in statements:
+    for statement in _install_statements(schema_editor.connection.vendor):
         schema_editor.execute(statement, params=None)
 
 
 def drop_triggers(schema_editor):
-    vendor = schema_editor.connection.vendor
-    for table, function, _columns in TRIGGERED:
-        for event in ("insert", "update", "delete"):
-            on = f" ON {table}" if vendor == "postgresql" else ""
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {function}_{event}{on}", params=None)
-        if vendor == "postgresql":
-            schema_editor.execute(f"DROP FUNCTION IF EXISTS {function}()", params=None)
+    for statement in _drop_statements(schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
+
+
+ROLLUP_MIGRATION = ("tickets", "0019_shop_waiting_rollups")  # the triggers' current shape
+
+
+def reinstall_triggers_after_migrate(sender, *, using, plan=None, **kwargs):
+    """`post_migrate`: SQLite rebuilds a table for most ALTERs (any later migration that changes
+    the tickets or complaints table), and its triggers go with the old table. After every
+    migrate that applied something forwards, the triggers are put back (dropped and created:
+    the same either way), so the rollups never silently stop counting."""
+    if not plan or any(backwards for _migration, backwards in plan):
+        return
+    from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
+
+    connection = connections[using]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return
+    if ROLLUP_MIGRATION not in MigrationRecorder(connection).applied_migrations():
+        return
+    with connection.cursor() as cursor:
+        for statement in _drop_statements(connection.vendor) + _install_statements(
+            connection.vendor
+        ):
+            cursor.execute(statement)
 
 
 def bucket_expression(seconds):
