@@ -189,38 +189,57 @@ def _pg_install() -> list[str]:
     return statements
 
 
+def _sqlite_kept(sign: int, table: str, **keys: str) -> str:
+    """SQLite: a removal (sign -1) only changes a rollup row that exists, never creates one. The
+    rows it takes from were made when the ticket or complaint was added; and Django's flush
+    (which empties every table in no fixed order, without TRUNCATE) then never leaves a new row
+    pointing at a shop it has already deleted."""
+    if sign > 0:
+        return "1"
+    match = " AND ".join(f"k.{column} = {value}" for column, value in keys.items())
+    return f"EXISTS (SELECT 1 FROM {table} k WHERE {match})"
+
+
 def _sqlite_ticket(row: str, sign: int) -> str:
     day = f"date({row}.created_at, '+8 hours')"
     h = f"((julianday({row}.first_action_at) - julianday({row}.created_at)) * 86400.0)"
     c = f"((julianday({row}.created_at) - 2440587.5) * 86400.0)"
     done = f"({row}.first_action_at IS NOT NULL)"
     hour = f"CAST(strftime('%H', {row}.created_at, '+8 hours') AS INTEGER)"
+    bucket = f"CAST(floor(ln(max({h}, 0) + 1) / ln({GROWTH})) AS INTEGER)"
+    shop = f"{row}.shop_id"
+    kept_hour = _sqlite_kept(sign, "tickets_shophourwaiting", shop_id=shop, day=day, hour=hour)
+    kept_bucket = _sqlite_kept(sign, "tickets_shopdaybucket", shop_id=shop, day=day, bucket=bucket)
     return f"""
 INSERT INTO tickets_shopday (shop_id, day, handled, handled_seconds, complaints, timeouts,
     upheld, waiting, waiting_created)
-SELECT {row}.shop_id, {day}, {sign} * {done}, CASE WHEN {done} THEN {sign} * {h} ELSE 0 END,
+SELECT {shop}, {day}, {sign} * {done}, CASE WHEN {done} THEN {sign} * {h} ELSE 0 END,
        0, 0, 0, {sign} * (NOT {done}), CASE WHEN {done} THEN 0 ELSE {sign} * {c} END
+WHERE {_sqlite_kept(sign, "tickets_shopday", shop_id=shop, day=day)}
 ON CONFLICT (shop_id, day) DO UPDATE SET handled = handled + excluded.handled,
     handled_seconds = handled_seconds + excluded.handled_seconds,
     waiting = waiting + excluded.waiting,
     waiting_created = waiting_created + excluded.waiting_created;
 INSERT INTO tickets_shophourwaiting (shop_id, day, hour, waiting, created)
-SELECT {row}.shop_id, {day}, {hour}, {sign}, {sign} * {c} WHERE NOT {done}
+SELECT {shop}, {day}, {hour}, {sign}, {sign} * {c}
+WHERE NOT {done} AND {kept_hour}
 ON CONFLICT (shop_id, day, hour) DO UPDATE SET waiting = waiting + excluded.waiting,
     created = created + excluded.created;
 INSERT INTO tickets_shopdaybucket (shop_id, day, bucket, handled)
-SELECT {row}.shop_id, {day}, CAST(floor(ln(max({h}, 0) + 1) / ln({GROWTH})) AS INTEGER), {sign}
-WHERE {done}
+SELECT {shop}, {day}, {bucket}, {sign}
+WHERE {done} AND {kept_bucket}
 ON CONFLICT (shop_id, day, bucket) DO UPDATE SET handled = handled + excluded.handled;"""
 
 
 def _sqlite_complaint(row: str, sign: int) -> str:
+    day = "date(t.created_at, '+8 hours')"
     return f"""
 INSERT INTO tickets_shopday (shop_id, day, handled, handled_seconds, complaints, timeouts,
     upheld, waiting, waiting_created)
-SELECT t.shop_id, date(t.created_at, '+8 hours'), 0, 0, {sign},
+SELECT t.shop_id, {day}, 0, 0, {sign},
        {sign} * ({row}.kind = {TIMEOUT_SQL}), {sign} * ({row}.state IN ({UPHELD_SQL})), 0, 0
 FROM tickets_ticket t WHERE t.id = {row}.ticket_id
+    AND {_sqlite_kept(sign, "tickets_shopday", shop_id="t.shop_id", day=day)}
 ON CONFLICT (shop_id, day) DO UPDATE SET complaints = complaints + excluded.complaints,
     timeouts = timeouts + excluded.timeouts, upheld = upheld + excluded.upheld;"""
 
@@ -229,6 +248,7 @@ def _sqlite_ticket_moved(row: str, sign: int) -> str:
     """A ticket moved to another shop or day takes its complaints along (as PG_TICKETS_MOVED)."""
     day = "date({}.created_at, '+8 hours')"
     moved = f"(OLD.shop_id IS NOT NEW.shop_id OR {day.format('OLD')} IS NOT {day.format('NEW')})"
+    kept = _sqlite_kept(sign, "tickets_shopday", shop_id=f"{row}.shop_id", day=day.format(row))
     return f"""
 INSERT INTO tickets_shopday (shop_id, day, handled, handled_seconds, complaints, timeouts,
     upheld, waiting, waiting_created)
@@ -237,7 +257,7 @@ SELECT * FROM (
            {sign} * coalesce(sum(c.kind = {TIMEOUT_SQL}), 0),
            {sign} * coalesce(sum(c.state IN ({UPHELD_SQL})), 0), 0, 0
     FROM complaints_complaint c WHERE c.ticket_id = {row}.id AND {moved}
-) WHERE n <> 0
+) WHERE n <> 0 AND {kept}
 ON CONFLICT (shop_id, day) DO UPDATE SET complaints = complaints + excluded.complaints,
     timeouts = timeouts + excluded.timeouts, upheld = upheld + excluded.upheld;"""
 

@@ -60,3 +60,25 @@ def test_nothing_applied_or_a_backward_migrate_leaves_them_alone():
     reinstall_triggers_after_migrate(None, using="default", plan=None)
     reinstall_triggers_after_migrate(None, using="default", plan=[(Migration(), True)])
     assert triggers() == EXPECTED - {"tickets_rollup_tickets_insert"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emptying_every_table_rollups_first_leaves_no_rollup_row():
+    """Django's flush (every transactional test's teardown) empties the tables in no fixed
+    order; with the rollups emptied first, removing a ticket or complaint afterwards must not
+    write a new rollup row pointing at a shop that is gone too (SQLite: FOREIGN KEY failed)."""
+    from django.core.management.color import no_style
+
+    from tests import factories
+    from tickets.models import ShopDay, ShopDayBucket, ShopHourWaiting
+
+    factories.urged()
+    factories.replied()
+    factories.in_review(reviewer=factories.reviewer_user(), kind="cannot_ship")
+    assert ShopDay.objects.exists()
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    rollups = [ShopDay, ShopDayBucket, ShopHourWaiting]
+    first = [model._meta.db_table for model in rollups]
+    order = first + sorted(set(tables) - set(first))
+    connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), order))
+    assert [model.objects.count() for model in rollups] == [0, 0, 0]
