@@ -28,11 +28,16 @@ class ShopViewer:
 def _detail(events: list[Event], *, at) -> dict:
     """The API's merchant detail of every ticket and complaint the events name, as the staff
     of each event's shop see them: {(shop id, "ticket" | "complaint", id): data}. A few
-    queries per shop, not per event (the timeline is still one per ticket)."""
+    queries per shop, not per event (the tickets' timelines too: one query)."""
     from complaints.api.serializers import ComplaintDetailSerializer
     from complaints.models import Compensation
     from tickets.api.serializers import TicketDetailSerializer
-    from tickets.selectors import complaints_visible_to, tickets_visible_to, with_current_deadline
+    from tickets.selectors import (
+        complaints_visible_to,
+        ticket_timelines,
+        tickets_visible_to,
+        with_current_deadline,
+    )
 
     found = {}
     for shop_id in {e.shop_id for e in events}:
@@ -41,15 +46,19 @@ def _detail(events: list[Event], *, at) -> dict:
         context = {"request": type("Request", (), {"user": viewer})(), "now": at}
         ticket_ids = {e.ticket_id for e in mine if e.ticket_id}
         complaint_ids = {e.complaint_id for e in mine if e.complaint_id}
-        tickets = (
+        tickets = list(
             with_current_deadline(tickets_visible_to(viewer))
             .prefetch_related("complaints")
             .filter(pk__in=ticket_ids)
+            if ticket_ids
+            else ()
         )
-        for ticket in tickets if ticket_ids else ():
-            found[shop_id, "ticket", ticket.pk] = TicketDetailSerializer(
-                ticket, context=context
-            ).data
+        timelines = ticket_timelines(tickets)
+        serialized = TicketDetailSerializer(
+            tickets, many=True, context={**context, "timelines": timelines}
+        ).data
+        for ticket in serialized:
+            found[shop_id, "ticket", ticket["id"]] = ticket
         complaints = (
             complaints_visible_to(viewer)
             .select_related("liability")
@@ -59,10 +68,11 @@ def _detail(events: list[Event], *, at) -> dict:
             )
             .filter(pk__in=complaint_ids)
         )
-        for complaint in complaints if complaint_ids else ():
-            found[shop_id, "complaint", complaint.pk] = ComplaintDetailSerializer(
-                complaint, context=context
-            ).data
+        serialized = ComplaintDetailSerializer(
+            complaints if complaint_ids else [], many=True, context=context
+        ).data
+        for complaint in serialized:
+            found[shop_id, "complaint", complaint["id"]] = complaint
     return found
 
 
