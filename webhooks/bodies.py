@@ -14,21 +14,22 @@ from .models import Event
 
 
 class ShopViewer:
-    """The shop's merchant staff as the API's serializers see a caller: an event's data are
-    exactly what the shop's staff read in the API's detail views, never more."""
+    """The shops' merchant staff as the API's serializers see a caller: an event's data are
+    exactly what its shop's staff read in the API's detail views, never more (each ticket and
+    complaint is kept for its own shop's events only)."""
 
     is_authenticated = True
     pk = None
     _role_group_names = frozenset()
 
-    def __init__(self, shop_id: int):
-        self._staffed_shop_ids = frozenset({shop_id})
+    def __init__(self, shop_ids):
+        self._staffed_shop_ids = frozenset(shop_ids)
 
 
 def _detail(events: list[Event], *, at) -> dict:
     """The API's merchant detail of every ticket and complaint the events name, as the staff
-    of each event's shop see them: {(shop id, "ticket" | "complaint", id): data}. A few
-    queries per shop, not per event (the tickets' timelines too: one query)."""
+    of their shop see them: {(shop id, "ticket" | "complaint", id): data}. A fixed number of
+    queries for the whole batch, whatever its events and shops (the timelines in one)."""
     from complaints.api.serializers import ComplaintDetailSerializer
     from complaints.models import Compensation
     from tickets.api.serializers import TicketDetailSerializer
@@ -39,40 +40,35 @@ def _detail(events: list[Event], *, at) -> dict:
         with_current_deadline,
     )
 
+    viewer = ShopViewer({e.shop_id for e in events})
+    context = {"request": type("Request", (), {"user": viewer})(), "now": at}
+    ticket_ids = {e.ticket_id for e in events if e.ticket_id}
+    complaint_ids = {e.complaint_id for e in events if e.complaint_id}
     found = {}
-    for shop_id in {e.shop_id for e in events}:
-        mine = [e for e in events if e.shop_id == shop_id]
-        viewer = ShopViewer(shop_id)
-        context = {"request": type("Request", (), {"user": viewer})(), "now": at}
-        ticket_ids = {e.ticket_id for e in mine if e.ticket_id}
-        complaint_ids = {e.complaint_id for e in mine if e.complaint_id}
+    if ticket_ids:
         tickets = list(
             with_current_deadline(tickets_visible_to(viewer))
             .prefetch_related("complaints")
             .filter(pk__in=ticket_ids)
-            if ticket_ids
-            else ()
         )
-        timelines = ticket_timelines(tickets)
         serialized = TicketDetailSerializer(
-            tickets, many=True, context={**context, "timelines": timelines}
+            tickets, many=True, context={**context, "timelines": ticket_timelines(tickets)}
         ).data
-        for ticket in serialized:
-            found[shop_id, "ticket", ticket["id"]] = ticket
-        complaints = (
+        for ticket, data in zip(tickets, serialized, strict=True):
+            found[ticket.shop_id, "ticket", ticket.pk] = data
+    if complaint_ids:
+        complaints = list(
             complaints_visible_to(viewer)
-            .select_related("liability")
+            .select_related("liability", "ticket")
             .prefetch_related(
                 "evidence",
                 Prefetch("compensations", queryset=Compensation.objects.order_by("created_at")),
             )
             .filter(pk__in=complaint_ids)
         )
-        serialized = ComplaintDetailSerializer(
-            complaints if complaint_ids else [], many=True, context=context
-        ).data
-        for complaint in serialized:
-            found[shop_id, "complaint", complaint["id"]] = complaint
+        serialized = ComplaintDetailSerializer(complaints, many=True, context=context).data
+        for complaint, data in zip(complaints, serialized, strict=True):
+            found[complaint.ticket.shop_id, "complaint", complaint.pk] = data
     return found
 
 
@@ -88,7 +84,7 @@ def event_data(event: Event, detail: dict) -> dict:
 
 def render(events: list[Event], *, at) -> None:
     """Set `body` on each of `events` (not saved): the state of their tickets and complaints as
-    this transaction sees it, as of `at`. A few queries per shop, not per event."""
+    this transaction sees it, as of `at`. A fixed number of queries, not per event or shop."""
     if not events:
         return
     detail = _detail(events, at=at)
@@ -109,8 +105,8 @@ def render(events: list[Event], *, at) -> None:
 
 def render_written(ids: list, *, at, batch_size: int = 500) -> None:
     """Render and store the bodies of events just written set-based (`ids`), in the same
-    transaction: one read of the events, the renderer's few queries per shop, and one UPDATE
-    per `batch_size` events."""
+    transaction: one read of the events, the renderer's few queries, and one UPDATE per
+    `batch_size` events."""
     events = list(
         Event.objects.filter(pk__in=ids).only(
             "pk", "type", "created_at", "shop_id", "ticket_id", "complaint_id"

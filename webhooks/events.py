@@ -80,7 +80,7 @@ PATHS = {
 
 def emit_for(rows: models.QuerySet, event_type: str, *, at) -> int:
     """`emit` for every ticket or complaint of `rows` whose shop has a subscriber: one INSERT
-    ... SELECT of the events, their bodies rendered together (a few queries per shop), one
+    ... SELECT of the events, their bodies rendered together (a few queries), one
     INSERT ... SELECT of their deliveries. Returns how many events."""
     shop, ticket, complaint = PATHS[rows.model._meta.model_name]
     subscribed = Subscription.objects.filter(wants(event_type), shop_id=OuterRef(shop))

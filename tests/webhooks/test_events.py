@@ -143,6 +143,33 @@ def test_another_shops_events_never_reach_a_subscription(
         other_receiver.close()
 
 
+def test_a_sweep_batch_of_two_shops_renders_each_shops_own(
+    merchant, shop, receiver, subscription, other_merchant
+):
+    """The bodies of a sweep's batch are rendered together, across shops: each event still
+    carries only its own shop's ticket and complaint."""
+    at = timezone.now()
+    other_shop = other_merchant.shops.get()
+    other_receiver = Receiver()
+    try:
+        subscribe(other_merchant, other_shop, other_receiver.url, events=["complaint.filed"])
+        mine = factories.urged(shop=shop, at=at - dt.timedelta(hours=25))
+        theirs = factories.urged(shop=other_shop, at=at - dt.timedelta(hours=25))
+        assert sweep_reply_timeouts(at=at) == 2
+        deliver()
+        for hook, ticket, code in (
+            (receiver, mine, shop.code),
+            (other_receiver, theirs, other_shop.code),
+        ):
+            (filed,) = bodies(hook, "complaint.filed")
+            assert filed["shop"] == code
+            assert filed["data"]["ticket"]["id"] == ticket.pk
+            assert filed["data"]["complaint"]["id"] == ticket.complaints.get().pk
+        assert other_receiver.types() == ["complaint.filed"]
+    finally:
+        other_receiver.close()
+
+
 def test_the_sweeps_write_events_set_based(merchant, shop, receiver, subscription):
     """Reply timeouts and missed dates file complaints (complaint.filed), buyer silence is an
     answer (ticket.buyer_responded); a shop without a subscriber gets none, the same sweep."""
