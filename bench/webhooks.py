@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark of webhook delivery (§15, docs/webhooks.md): 10,000 merchant events delivered
-through the delivery outbox (claim by lease, body rendered from the API's detail serializers
-once per event, HMAC-signed, POSTed, recorded) to a local receiver, against a floor in the
+through the delivery outbox (claim by lease, the body stored when the event was written,
+HMAC-signed, POSTed, recorded) to a local receiver, against a floor in the
 same run on the same rows: per delivery, the ticket read as JSON in one statement, the body
 signed and POSTed with bare http.client, the row marked delivered in one statement (psycopg,
 no Django), with the same number of processes and the same receiver.
@@ -137,7 +137,7 @@ def fill(url: str, events: int) -> dict:
     from django.utils import timezone
 
     from tests import factories
-    from webhooks import services
+    from webhooks import bodies, services
     from webhooks.models import Delivery, Event
 
     staff = factories.merchant(username="bench-merchant")
@@ -148,13 +148,12 @@ def fill(url: str, events: int) -> dict:
     )
     now = timezone.now()
     with transaction.atomic():
-        made = Event.objects.bulk_create(
-            (
-                Event(shop=shop, type="ticket.opened", created_at=now, ticket=tickets[i % TICKETS])
-                for i in range(events)
-            ),
-            batch_size=2000,
-        )
+        made = [
+            Event(shop=shop, type="ticket.opened", created_at=now, ticket=tickets[i % TICKETS])
+            for i in range(events)
+        ]
+        bodies.render(made, at=now)  # as when written (not timed: delivery is)
+        Event.objects.bulk_create(made, batch_size=2000)
         Delivery.objects.bulk_create(
             (
                 Delivery(event=e, subscription=subscription, created_at=now, next_attempt_at=now)

@@ -106,7 +106,6 @@ class Outbox:
     envelope: Callable[[OutboxRow], Envelope]
     related: tuple[str, ...] = ()  # select_related for building envelopes
     on_dead: Callable[[OutboxRow], None] | None = None  # after a row became dead
-    prepare: Callable[[list], None] | None = None  # a claimed batch, before its envelopes
 
     @property
     def rows(self) -> models.QuerySet:
@@ -319,8 +318,6 @@ def deliver_batch(outbox: Outbox, *, at=None, limit: int = BATCH_SIZE) -> Delive
     rows, lease_until = claim(outbox, at=at, limit=limit)
     if not rows:
         return None
-    if outbox.prepare is not None:
-        outbox.prepare(rows)
     report = DeliveryReport()
     logged = []
     deadline = time.monotonic() + (LEASE.total_seconds() - 2 * TIMEOUT_SECONDS)

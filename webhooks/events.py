@@ -1,7 +1,8 @@
 """Writing §15 events: in the transaction of the change that causes them, one `Event` and one
 `Delivery` per active subscription of the shop that takes the type (no subscriber: nothing is
 written). The services call `ticket_event` / `complaint_event`; the sweeps call `emit_for`,
-set-based, as they write buyer messages (`tickets.bulk`). Delivery is asked for after commit."""
+set-based, as they write buyer messages (`tickets.bulk`). The body is rendered there too, in
+the same transaction (`bodies`): the state as of the event. Delivery is asked for after commit."""
 
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Value
@@ -9,6 +10,7 @@ from django.db.models import Exists, F, OuterRef, Value
 from tickets import delivery
 from tickets.bulk import insert_select
 
+from . import bodies
 from .models import Delivery, Event, EventType, Subscription, wants
 
 OUTBOX = "merchant_events"  # the outbox's name (§16 metrics label)
@@ -30,9 +32,11 @@ def emit(event_type: str, *, shop_id: int, at, ticket=None, complaint=None, subs
         )
     if not subscriptions:
         return None
-    event = Event.objects.create(
+    event = Event(
         shop_id=shop_id, type=event_type, created_at=at, ticket=ticket, complaint=complaint
     )
+    bodies.render([event], at=at)
+    event.save(force_insert=True)
     Delivery.objects.bulk_create(
         Delivery(event=event, subscription_id=pk, created_at=at, next_attempt_at=at)
         for pk in subscriptions
@@ -76,7 +80,8 @@ PATHS = {
 
 def emit_for(rows: models.QuerySet, event_type: str, *, at) -> int:
     """`emit` for every ticket or complaint of `rows` whose shop has a subscriber: one INSERT
-    ... SELECT of the events, one of their deliveries. Returns how many events."""
+    ... SELECT of the events, their bodies rendered together (a few queries), one
+    INSERT ... SELECT of their deliveries. Returns how many events."""
     shop, ticket, complaint = PATHS[rows.model._meta.model_name]
     subscribed = Subscription.objects.filter(wants(event_type), shop_id=OuterRef(shop))
     moment = Value(at, output_field=models.DateTimeField())
@@ -92,6 +97,7 @@ def emit_for(rows: models.QuerySet, event_type: str, *, at) -> int:
     )
     if not events:
         return 0
+    bodies.render_written(events, at=at)
     insert_select(
         Delivery,
         Event.objects.filter(pk__in=events).filter(wants(event_type, "shop__webhooks__")),

@@ -72,8 +72,8 @@ def wants(event_type: str, prefix: str = "") -> models.Q:
 
 class Event(models.Model):
     """One event of a shop, written in the transaction of the change that caused it (only when
-    an active subscription of the shop takes its type). Its body is rendered once, when it is
-    first sent, and kept: every attempt and every subscription gets the same bytes."""
+    an active subscription of the shop takes its type). Its body is rendered then too (the
+    state as of the event) and kept: every attempt and every subscription gets the same bytes."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="webhook_events")

@@ -15,7 +15,7 @@ from tests import factories as f
 from tickets import outbox, services
 from tickets.models import BuyerMessage, MessageKind, Ticket, platform_today
 from tickets.models import TicketState as S
-from tickets.selectors import ticket_timeline
+from tickets.selectors import ticket_timeline, ticket_timelines
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +100,10 @@ def test_every_step_of_a_ticket_life_is_audited_with_its_actor_and_payload(revie
     file_entry = timeline[4]
     assert file_entry.actor == merchant  # the merchant filed the buyer-fault claim
     assert timeline[-1].actor_name == "system"
+    # Many tickets' timelines in one query (event bodies): the same entries, ticket by ticket.
+    other = f.urged(shop=ticket.shop)
+    many = Ticket.objects.prefetch_related("complaints").filter(pk__in=[ticket.pk, other.pk])
+    assert ticket_timelines(many) == {ticket.pk: timeline, other.pk: ticket_timeline(other)}
 
     kinds = list(BuyerMessage.objects.filter(ticket=ticket).values_list("kind", flat=True))
     assert kinds == [

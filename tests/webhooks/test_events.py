@@ -95,8 +95,8 @@ def test_every_event_type_is_delivered_signed(merchant, shop, receiver, subscrip
     (reminder,) = bodies(receiver, "ticket.reply_due_soon")
     assert reminder["data"] == {"ticket": reminder["data"]["ticket"]}
     assert reminder["data"]["ticket"]["id"] == opened.pk
-    # Rendered at its first delivery: the ticket as it is then (its order has shipped since).
-    assert reminder["data"]["ticket"]["state"] == "completed"
+    # Rendered when written: the ticket as it was then (its order has shipped since).
+    assert reminder["data"]["ticket"]["state"] == "awaiting_reply"
 
 
 def test_the_data_are_what_the_shops_staff_see(merchant, shop, receiver, subscription):
@@ -143,6 +143,33 @@ def test_another_shops_events_never_reach_a_subscription(
         other_receiver.close()
 
 
+def test_a_sweep_batch_of_two_shops_renders_each_shops_own(
+    merchant, shop, receiver, subscription, other_merchant
+):
+    """The bodies of a sweep's batch are rendered together, across shops: each event still
+    carries only its own shop's ticket and complaint."""
+    at = timezone.now()
+    other_shop = other_merchant.shops.get()
+    other_receiver = Receiver()
+    try:
+        subscribe(other_merchant, other_shop, other_receiver.url, events=["complaint.filed"])
+        mine = factories.urged(shop=shop, at=at - dt.timedelta(hours=25))
+        theirs = factories.urged(shop=other_shop, at=at - dt.timedelta(hours=25))
+        assert sweep_reply_timeouts(at=at) == 2
+        deliver()
+        for hook, ticket, code in (
+            (receiver, mine, shop.code),
+            (other_receiver, theirs, other_shop.code),
+        ):
+            (filed,) = bodies(hook, "complaint.filed")
+            assert filed["shop"] == code
+            assert filed["data"]["ticket"]["id"] == ticket.pk
+            assert filed["data"]["complaint"]["id"] == ticket.complaints.get().pk
+        assert other_receiver.types() == ["complaint.filed"]
+    finally:
+        other_receiver.close()
+
+
 def test_the_sweeps_write_events_set_based(merchant, shop, receiver, subscription):
     """Reply timeouts and missed dates file complaints (complaint.filed), buyer silence is an
     answer (ticket.buyer_responded); a shop without a subscriber gets none, the same sweep."""
@@ -167,6 +194,36 @@ def test_the_sweeps_write_events_set_based(merchant, shop, receiver, subscriptio
     filed = bodies(receiver, "complaint.filed")
     assert {b["data"]["complaint"]["kind"] for b in filed} == {"reply_timeout", "missed_ship_date"}
     assert bodies(receiver, "ticket.buyer_responded")[0]["data"]["ticket"]["state"] == "agreed"
+
+
+def test_a_body_is_the_state_at_the_event_not_at_its_delivery(
+    merchant, shop, receiver, subscription, reviewer
+):
+    """Bodies are rendered when the event is written, in its transaction, by the services and
+    by the sweeps: what changes before the delivery does not leak into an earlier event."""
+    at = timezone.now()
+    replied = factories.agreed(shop=shop)  # ticket.opened, then replied (a service)
+    late = factories.urged(shop=shop, at=at - dt.timedelta(hours=25))
+    assert sweep_reply_timeouts(at=at) == 1  # complaint.filed, set-based, then decided
+    complaint = late.complaints.get()
+    complaint_services.complaint_claim(complaint_id=complaint.pk, reviewer=reviewer)
+    complaint_services.complaint_uphold(complaint_id=complaint.pk, reviewer=reviewer, note="x")
+    assert Event.objects.filter(body="").count() == 0  # all rendered before any delivery
+    deliver()
+    opened = {
+        b["data"]["ticket"]["id"]: b["data"]["ticket"] for b in bodies(receiver, "ticket.opened")
+    }
+    assert opened[replied.pk]["state"] == "awaiting_reply"
+    assert not opened[replied.pk]["reply_plan"] and opened[replied.pk]["actions"] == ["reply"]
+    assert opened[late.pk]["state"] == "awaiting_reply"
+    (filed,) = bodies(receiver, "complaint.filed")
+    assert filed["data"]["complaint"]["state"] == "pending"
+    assert filed["data"]["ticket"]["state"] == "platform_review"
+    (decided,) = bodies(receiver, "complaint.decided")
+    assert decided["data"]["complaint"]["state"] == "upheld"
+    # The API shows the state now; the events kept theirs.
+    now = client_for(merchant).get(f"/api/v1/complaints/{complaint.pk}/").json()
+    assert now["state"] == "upheld"
 
 
 def test_a_reminder_is_sent_once_per_ticket_by_the_policys_lead(shop, subscription, receiver):

@@ -428,7 +428,9 @@ class TicketDetailSerializer(TicketSerializer):
 
     @extend_schema_field(TimelineEntrySerializer(many=True))
     def get_timeline(self, ticket):
-        return TimelineEntrySerializer(ticket_timeline(ticket), many=True).data
+        timelines = self.context.get("timelines")  # many tickets' at once (`ticket_timelines`)
+        entries = timelines[ticket.pk] if timelines is not None else ticket_timeline(ticket)
+        return TimelineEntrySerializer(entries, many=True).data
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ACTIONS)))
     def get_actions(self, ticket) -> list[str]:
