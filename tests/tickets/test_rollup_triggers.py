@@ -62,7 +62,7 @@ def test_nothing_applied_or_a_backward_migrate_leaves_them_alone():
     assert triggers() == EXPECTED - {"tickets_rollup_tickets_insert"}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_emptying_every_table_rollups_first_leaves_no_rollup_row():
     """Django's flush (every transactional test's teardown) empties the tables in no fixed
     order; with the rollups emptied first, removing a ticket or complaint afterwards must not
