@@ -30,10 +30,8 @@ at the end (also on errors). Ends with `RESULT name=value target=value ok|short`
 
 import argparse
 import datetime as dt
-import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,10 +41,13 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+from common import HOST, ROOT, free_port, stop_server  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/urge_bench_api"
 TARGET = 0.50
-HOST = "127.0.0.1"
 
 
 def database_url() -> str:
@@ -143,52 +144,12 @@ def seed(n_tickets: int) -> tuple[str, list[int]]:
 # -- the server ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, workers: int, app: str = "config.wsgi:application") -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            app,
-            "--bind",
-            f"{HOST}:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=server_env(),
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited early")
-        try:
-            if request(port, "GET", "/healthz")[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not answer /healthz within 30 s")
+def start_server(port: int, workers: int, app: str = "config.wsgi:application"):
+    return common.start_server(port, workers, server_env(), app)
 
 
 def request(port, method, path, body=None, headers=None) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
-    try:
-        all_headers = {"X-Forwarded-Proto": "https", **(headers or {})}
-        if body is not None:
-            body = json.dumps(body).encode()
-            all_headers["Content-Type"] = "application/json"
-        conn.request(method, path, body=body, headers=all_headers)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+    return common.request(port, method, path, body, headers)[:2]
 
 
 # -- the load ------------------------------------------------------------------------------
@@ -303,14 +264,6 @@ def backend_pids() -> list[int]:
     return [pid for (pid,) in rows]
 
 
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=30000)
@@ -402,7 +355,7 @@ def main():
                 break
     finally:
         for server in servers.values():
-            stop(server)
+            stop_server(server)
     for side, status, body in errors:
         print(f"error ({side}) {status}: {body!r}")
     median = {key: statistics.median(values) for key, values in rates.items()}
