@@ -604,7 +604,7 @@ def _whole_day_bands(shop_id: int, whole, at) -> dict:
             Ticket.objects.filter(recent, shop_id=shop_id, first_action_at__isnull=True)
             .annotate(h=Seconds(Value(at, output_field=DateTimeField()), F("created_at")))
             .values(b=bucket_expression(F("h")))
-            .annotate(n=Count("id"))
+            .annotate(n=Count("*"))  # not a column: an index-only scan of ticket_unhandled_idx
         )
         parts.append(newer.order_by())
     bands = {}
