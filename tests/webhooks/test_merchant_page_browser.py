@@ -70,6 +70,12 @@ def test_the_webhook_page_fits_and_works(browser, live_server, world, size, lang
 
         # Add one: the secret is shown once, then never again.
         page.goto(base + "/merchant/webhooks/")
+        # every event's checkbox row is a touch target (§14: at least 44 px on a phone; the
+        # desk's rows are the stylesheet's desk height)
+        heights = page.locator("#id_events label").evaluate_all(
+            "labels => labels.map(l => l.getBoundingClientRect().height)"
+        )
+        assert len(heights) == 7 and min(heights) >= (44 if size == "phone" else 36), heights
         page.fill("#id_url", "https://wms.example.com/events")
         page.check("input[value='ticket.completed']")
         page.click("#webhook-form button[type=submit]")
