@@ -63,7 +63,13 @@ def texts(response):
 
 # -- the policy publish form: windows in hours (the appeal window in days), rates in percent --
 
-HOUR_WINDOWS = ("reply_window", "buyer_window", "review_target", "appeal_review_target")
+HOUR_WINDOWS = (
+    "reply_window",
+    "buyer_window",
+    "review_target",
+    "appeal_review_target",
+    "reply_reminder_lead",
+)
 PERCENT_RATES = ("late_rate", "stockout_rate")
 CONFIRM = re.compile(r'name="confirm" value="(\w+)"')
 

@@ -52,11 +52,13 @@ def test_the_form_shows_hours_days_and_percentages_labelled_with_their_unit(ops_
     assert values["reply_window"] == "24" and values["buyer_window"] == "24"
     assert values["review_target"] == "48" and values["appeal_review_target"] == "48"
     assert values["appeal_window"] == "30"  # days
+    assert values["reply_reminder_lead"] == "2"  # hours (§15: ticket.reply_due_soon)
     assert values["late_rate"] == "5" and values["stockout_rate"] == "5"
     assert "00:00:00" not in html and "0.0500" not in html
     labels = dict(re.findall(r'<label class="required" for="id_(\w+)">([^<]+):</label>', html))
     assert labels["reply_window"] == "Reply window (hours)"
     assert labels["appeal_window"] == "Appeal window (days)"
+    assert labels["reply_reminder_lead"] == "Reply reminder lead (hours)"
     assert labels["late_rate"] == "Late-shipment compensation rate (percent)"
 
 
@@ -83,6 +85,8 @@ def test_typed_hours_days_and_percentages_are_published_as_durations_and_rates(o
         ("reply_window", "1.255", "2 decimal places"),
         ("appeal_window", "366", "At most 365 days"),
         ("appeal_review_target", "", "required"),
+        ("reply_reminder_lead", "-1", "cannot be negative"),
+        ("reply_reminder_lead", "02:00:00", "Enter a number"),
         ("late_rate", "101", "less than or equal to 100"),
         ("late_rate", "-1", "greater than or equal to 0"),
         ("late_rate", "0.05%", "Enter a number"),
@@ -99,6 +103,14 @@ def test_bad_numbers_are_refused_under_their_field_and_nothing_is_saved(
     html = response.content.decode()
     assert "errornote" in html and CONFIRM.search(html) is None  # no check, no confirm
     assert versions() == 1
+
+
+def test_a_reminder_lead_of_zero_hours_is_a_lead_a_window_of_zero_is_not(ops_client):
+    response = publish(ops_client, policy_form(reply_reminder_lead="0"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Policy.objects.get(platform="taobao", version=2).reply_reminder_lead == dt.timedelta(0)
+    response = publish(ops_client, policy_form(reply_reminder_lead="3", buyer_window="0"))
+    assert response.status_code == 200 and versions() == 2
 
 
 def test_the_bounds_of_the_model_hold_under_the_form(ops_client):
@@ -133,7 +145,9 @@ def test_the_refusal_is_in_chinese_too(ops_client, compiled_messages):
 
 
 def test_publish_first_lists_each_changed_setting_old_and_new_and_saves_nothing(ops_client):
-    data = policy_form(reply_window="12", appeal_window="45", late_rate="8", late_max="50")
+    data = policy_form(
+        reply_window="12", appeal_window="45", late_rate="8", late_max="50", reply_reminder_lead="3"
+    )
     response = ops_client.post(reverse(ADD), data)
     assert response.status_code == 200
     html = response.content.decode()
@@ -142,6 +156,7 @@ def test_publish_first_lists_each_changed_setting_old_and_new_and_saves_nothing(
         "appeal_window": ("Appeal window", "30 days", "45 days"),
         "late_rate": ("Late-shipment compensation rate", "5%", "8%"),
         "late_max": ("Late-shipment maximum (yuan)", "¥30.00", "¥50.00"),
+        "reply_reminder_lead": ("Reply reminder lead", "2 hours", "3 hours"),
     }
     assert "Against version 1, in force since 2023-05-08 00:00." in html
     # a check, not an error: no "please correct", and the form keeps what was typed
@@ -248,6 +263,7 @@ def test_a_published_version_reads_in_hours_days_and_percent(ops_client, compile
     )
     assert shown["reply_window"] == "24 小时" and shown["review_target"] == "48 小时"
     assert shown["appeal_window"] == "30 天" and shown["ship_later_cap_days"] == "30 天"
+    assert shown["reply_reminder_lead"] == "2 小时"
     assert shown["late_rate"] == "5%" and shown["late_max"] == "¥30.00"
     assert shown["payout"] == "现金"
     assert "day," not in html and "0:00:00" not in html

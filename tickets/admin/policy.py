@@ -58,6 +58,9 @@ class PolicyPublishForm(forms.ModelForm):
     review_target = WindowField(HOURS, label=gettext_lazy("Review target (hours)"))
     appeal_window = WindowField(DAYS, label=gettext_lazy("Appeal window (days)"))
     appeal_review_target = WindowField(HOURS, label=gettext_lazy("Appeal review target (hours)"))
+    reply_reminder_lead = WindowField(
+        HOURS, allow_zero=True, label=gettext_lazy("Reply reminder lead (hours)")
+    )
     late_rate = PercentField(label=gettext_lazy("Late-shipment compensation rate (percent)"))
     stockout_rate = PercentField(label=gettext_lazy("Stock-out compensation rate (percent)"))
 

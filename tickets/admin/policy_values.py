@@ -23,6 +23,7 @@ WINDOW_UNITS = {
     "review_target": HOURS,
     "appeal_window": DAYS,
     "appeal_review_target": HOURS,
+    "reply_reminder_lead": HOURS,  # §15: how long before the reply deadline a reminder goes
 }
 DAY_COUNTS = ("ship_later_cap_days", "fresh_ship_later_cap_days")
 RATES = ("late_rate", "stockout_rate")
@@ -88,8 +89,9 @@ NUMBER = forms.NumberInput(attrs={"step": "any", "class": "vIntegerField"})
 class WindowField(forms.DecimalField):
     """A window typed as a number of hours or days ("24", "1.5"); cleaned to a timedelta."""
 
-    def __init__(self, unit: str, **kwargs):
+    def __init__(self, unit: str, *, allow_zero: bool = False, **kwargs):
         self.unit = unit
+        self.allow_zero = allow_zero  # a lead time may be zero; a window may not
         kwargs.setdefault("widget", NUMBER)
         super().__init__(max_digits=8, decimal_places=2, **kwargs)
 
@@ -102,7 +104,9 @@ class WindowField(forms.DecimalField):
         number = super().clean(value)
         if number is None:
             return None
-        if number <= 0:
+        if number < 0 and self.allow_zero:
+            raise forms.ValidationError(_("It cannot be negative."), code="min_value")
+        if number <= 0 and not self.allow_zero:
             raise forms.ValidationError(_("A window must be longer than zero."), code="min_value")
         longest = in_unit(LONGEST_WINDOW, self.unit)
         if number > longest:
