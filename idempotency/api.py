@@ -1,5 +1,5 @@
 """`@idempotent` for DRF view methods: with an `Idempotency-Key` header, the first successful
-response is stored and replayed to the same caller; nothing runs a second time."""
+response is stored and replayed to the same caller; nothing is done a second time."""
 
 import functools
 import hashlib
@@ -8,6 +8,7 @@ import re
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 
 from config.transactions import whole
 
-from .services import KeyInProgress, KeyReused, idempotency_claim, idempotency_store
+from .services import idempotency_answer, idempotency_record
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -64,9 +65,25 @@ def request_fingerprint(request) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class _Answered(Exception):
+    """The caller's key was stored by another request meanwhile: this one's work is undone."""
+
+
+def _replay(earlier, fingerprint: str) -> Response:
+    if earlier.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return Response(
+        earlier.response_body, status=earlier.status_code, headers={REPLAYED_HEADER: "true"}
+    )
+
+
 def idempotent(handler):
-    """Wrap a view method (post or an @action). The key row is claimed inside the same
-    transaction as the work, so two concurrent requests with one key never both act."""
+    """Wrap a view method (post or an @action). The request acts inside one transaction that
+    ends by storing the key with the answer (`idempotency_record`, one statement): a request
+    whose key is already stored rolls its own work back and replays the stored answer (or is
+    refused, 422, when it is another request). A refusal stores nothing: the caller may retry
+    with the same key. Two concurrent requests with one key never both keep their work: the
+    second waits on the first's key (or on the rows it locked) and then replays its answer."""
 
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
@@ -78,30 +95,36 @@ def idempotent(handler):
                 {HEADER: [_("An Idempotency-Key is 1 to 255 visible ASCII characters.")]}
             )
         fingerprint = request_fingerprint(request)
-        with whole():  # rolled back on any failure: the services inside skip savepoints
-            try:
-                row, is_new = idempotency_claim(
+        try:
+            with whole():  # rolled back on any failure: the services inside skip savepoints
+                response = handler(view, request, *args, **kwargs)
+                if not status.is_success(response.status_code):
+                    transaction.set_rollback(True)
+                elif idempotency_record(
                     user=request.user,
                     key=key,
                     fingerprint=fingerprint,
                     method=request.method,
                     path=request.get_full_path(),
-                )
-            except KeyReused:
-                raise IdempotencyKeyReused() from None
-            except KeyInProgress:
-                raise IdempotencyKeyInProgress() from None
-            if not is_new:
-                return Response(
-                    row.response_body, status=row.status_code, headers={REPLAYED_HEADER: "true"}
-                )
-            response = handler(view, request, *args, **kwargs)
-            if status.is_success(response.status_code):
-                body = json.loads(JSONRenderer().render(response.data) or b"null")
-                idempotency_store(row=row, status_code=response.status_code, body=body)
-            else:
-                # Nothing was done: give the key back so that the caller may retry with it.
-                row.delete()
-            return response
+                    status_code=response.status_code,
+                    body=json.loads(JSONRenderer().render(response.data) or b"null"),
+                ):
+                    return response
+                else:
+                    raise _Answered
+        except _Answered:
+            response = None
+        except Exception:
+            # A repeat refused by what the first request did (the ticket moved on): its answer.
+            earlier = idempotency_answer(user=request.user, key=key)
+            if earlier is None:
+                raise
+            return _replay(earlier, fingerprint)
+        earlier = idempotency_answer(user=request.user, key=key)
+        if earlier is not None:
+            return _replay(earlier, fingerprint)
+        if response is None:  # the other request's key expired meanwhile: try again
+            raise IdempotencyKeyInProgress()
+        return response
 
     return wrapper

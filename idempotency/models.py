@@ -4,9 +4,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class IdempotencyKey(models.Model):
-    """One caller's key and the first response given to it. The row is inserted before the
-    request acts, under the unique constraint and inside the request's transaction, so that a
-    concurrent request with the same key waits for it and then replays its response."""
+    """One caller's key and the first successful response given to it. The row is written with
+    the response, as the last statement of the request's transaction, under the unique
+    constraint: a concurrent request with the same key waits for it, then rolls its own work
+    back and replays this response."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_keys"

@@ -1,4 +1,4 @@
-"""Claiming a key, storing its first response, and purging expired keys."""
+"""Storing a key with its first response, finding it again, and purging expired keys."""
 
 import datetime as dt
 
@@ -12,87 +12,53 @@ KEY_TTL = dt.timedelta(hours=24)
 PURGE_BATCH = 5000
 
 
-class KeyReused(Exception):
-    """The key was first used with another request (method, path or body)."""
-
-
-class KeyInProgress(Exception):
-    """The first request with this key has not finished (only possible without row locks)."""
-
-
-def idempotency_claim(*, user, key: str, fingerprint: str, method: str, path: str, now=None):
-    """Inside the caller's transaction: insert the key row, or lock the existing one.
-    Returns (row, is_new). An expired row is taken over as new. A concurrent first request
-    holds the unique index until it commits, so this waits for it and then sees its result."""
+def idempotency_record(
+    *, user, key: str, fingerprint: str, method: str, path: str, status_code: int, body, now=None
+) -> bool:
+    """Inside the request's transaction, after its work: store the key with its answer. True
+    when stored; False when the caller already has this key (unexpired), and then the caller
+    rolls its work back and answers what `idempotency_answer` finds. One statement, no
+    savepoint: `INSERT ... ON CONFLICT (user, key) DO UPDATE ... WHERE expired RETURNING id`
+    (PostgreSQL, SQLite), an expired key being taken over as new. While another transaction
+    holds the same new key, the database makes this one wait for it (and then see it)."""
     now = now or timezone.now()
-    fields = {
-        "fingerprint": fingerprint,
-        "method": method,
-        "path": path[:512],
-        "created_at": now,
-        "expires_at": now + KEY_TTL,
-        "status_code": None,
-        "response_body": None,
-    }
-    for _attempt in range(3):
-        row = IdempotencyKey(user=user, key=key, **fields)
-        if _insert_unless_taken(row):
-            return row, True
-        row = IdempotencyKey.objects.select_for_update().filter(user=user, key=key).first()
-        if row is None:  # the first request failed and gave its key back meanwhile
-            continue
-        if row.expires_at <= now:
-            for name, value in fields.items():
-                setattr(row, name, value)
-            row.save()
-            return row, True
-        if row.fingerprint != fingerprint:
-            raise KeyReused
-        if row.status_code is None:
-            raise KeyInProgress
-        return row, False
-    raise KeyInProgress
-
-
-def _insert_unless_taken(row: IdempotencyKey) -> bool:
-    """`INSERT ... ON CONFLICT (user, key) DO NOTHING RETURNING id` (PostgreSQL, SQLite): True
-    with `row` saved, or False when the caller already has this key. One statement and no
-    savepoint: a conflict is an answer, not an error that would spoil the transaction. While
-    another transaction holds the same new key, the database makes this one wait for it."""
+    row = IdempotencyKey(
+        user=user,
+        key=key,
+        fingerprint=fingerprint,
+        method=method,
+        path=path[:512],
+        status_code=status_code,
+        response_body=body,
+        created_at=now,
+        expires_at=now + KEY_TTL,
+    )
     meta = IdempotencyKey._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
+    table = quote(meta.db_table)
     values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
     unique = ", ".join(quote(meta.get_field(name).column) for name in ("user", "key"))
+    taken_over = ", ".join(
+        f"{quote(f.column)} = excluded.{quote(f.column)}" for f in fields if f.name != "user"
+    )
+    expires = quote(meta.get_field("expires_at").column)
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({unique}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+        f"ON CONFLICT ({unique}) DO UPDATE SET {taken_over} "
+        f"WHERE {table}.{expires} <= excluded.{quote(meta.get_field('created_at').column)} "
+        f"RETURNING {quote(meta.pk.column)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        inserted = cursor.fetchone()
-    if inserted is None:
-        return False
-    row.pk, row._state.adding, row._state.db = inserted[0], False, connection.alias
-    return True
+        return cursor.fetchone() is not None
 
 
-def idempotency_store(*, row: IdempotencyKey, status_code: int, body) -> None:
-    """`row.save(update_fields=["status_code", "response_body"])`, as one hand-written
-    statement: it runs on every request that carries a key."""
-    row.status_code, row.response_body = status_code, body
-    meta = IdempotencyKey._meta
-    quote = connection.ops.quote_name
-    fields = [meta.get_field("status_code"), meta.get_field("response_body")]
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET "
-        f"{', '.join(f'{quote(f.column)} = %s' for f in fields)} "
-        f"WHERE {quote(meta.pk.column)} = %s"
-    )
-    values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, row.pk])
+def idempotency_answer(*, user, key: str, now=None) -> IdempotencyKey | None:
+    """The caller's unexpired key with its stored answer, or None."""
+    now = now or timezone.now()
+    return IdempotencyKey.objects.filter(user=user, key=key, expires_at__gt=now).first()
 
 
 def idempotency_purge_expired(*, now=None, batch: int = PURGE_BATCH) -> int:

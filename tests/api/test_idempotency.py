@@ -181,6 +181,39 @@ def test_concurrent_requests_with_one_key_act_once():
     assert BuyerMessage.objects.filter(ticket=ticket, kind="reply").count() == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_requests_with_one_key_and_two_bodies_keep_one_answer():
+    """One key sent at once with two different requests (replies to two tickets): each acts,
+    only the first to store the key keeps its work; the other's reply is undone and it gets
+    422, whichever order the two end in."""
+    first = factories.urged()
+    second = factories.urged(shop=first.shop)
+    user = factories.staff_of(first)
+    barrier, results = threading.Barrier(2), {}
+
+    def send(ticket):
+        try:
+            barrier.wait()
+            results[ticket.pk] = reply(client_for(user), ticket, key="shared")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(t,)) for t in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted(r.status_code for r in results.values())
+    assert codes == [200, 422], codes
+    kept = next(pk for pk, r in results.items() if r.status_code == 200)
+    undone = next(pk for pk, r in results.items() if r.status_code == 422)
+    assert Ticket.objects.get(pk=kept).state == S.AWAITING_BUYER
+    assert Ticket.objects.get(pk=undone).state == S.AWAITING_REPLY
+    assert not BuyerMessage.objects.filter(ticket_id=undone, kind="reply").exists()
+    assert IdempotencyKey.objects.get(key="shared").path.endswith(f"/{kept}/reply/")
+
+
 def _post_cases(shop, buyer, reviewer):
     """One valid first request for every POST endpoint, with its caller."""
     from complaints import services as complaint_services
