@@ -91,10 +91,10 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_non_negative")
         ]
-        # §18: any part of an order number is found through the trigram index
-        # `order_no_trgm_idx` on PostgreSQL, made by migration 0007 only there (not declared
-        # here, so that SQLite, which rebuilds tables with their declared indexes, never sees
-        # a GIN index).
+        # §18: any part of an order number is found through `order_no_grams_idx` (5 characters
+        # or more) or the trigram index `order_no_trgm_idx` on PostgreSQL, made by migrations
+        # 0020 and 0012 only there (not declared here, so that SQLite, which rebuilds tables
+        # with their declared indexes, never sees a GIN index). See tickets/search.py.
 
     def __str__(self):
         return self.order_no
@@ -432,6 +432,29 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["buyer", "created_at"], name="ticket_buyer_created_idx"),
             # §19 what-if: a platform's tickets of the last N days, whatever the table's size.
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # A shop's open tickets by state (the dashboard's cards, index-only) and by each
+            # deadline its staff answer for (due soon, overdue, the work queue's sort): a big
+            # shop reads its own open tickets, never the platform's.
+            models.Index(
+                fields=["shop", "state"],
+                condition=~Q(state=S.COMPLETED),
+                name="ticket_shop_open_idx",
+            ),
+            models.Index(
+                fields=["shop", "reply_due_at"],
+                condition=Q(state=S.AWAITING_REPLY),
+                name="ticket_shop_reply_due_idx",
+            ),
+            models.Index(
+                fields=["shop", "buyer_due_at"],
+                condition=Q(state=S.AWAITING_BUYER),
+                name="ticket_shop_buyer_due_idx",
+            ),
+            models.Index(
+                fields=["shop", "ship_deadline"],
+                condition=Q(state=S.AGREED),
+                name="ticket_shop_ship_due_idx",
+            ),
             # The open tickets each policy version governs (the policy list, capped).
             models.Index(
                 fields=["policy"], condition=~Q(state=S.COMPLETED), name="ticket_open_policy_idx"

@@ -73,7 +73,7 @@ def dashboard(request):
         Ticket.objects.filter(shop=shop)
         .exclude(state=S.COMPLETED)
         .values_list("state")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # not a column: an index-only scan of ticket_shop_open_idx
         .order_by()
     )
     # §14: every open state, i.e. every state but the terminal one.
@@ -81,7 +81,7 @@ def dashboard(request):
         (state, S(state).label, open_counts.get(state, 0)) for state in S if state != S.COMPLETED
     ]
     # The merchant's own lateness (reply, promised date), not buyers' silence.
-    overdue_count = selectors.merchant_overdue(Ticket.objects.filter(shop=shop), at=now).count()
+    overdue_count = selectors.merchant_overdue_count(Ticket.objects.filter(shop=shop), at=now)
     return render(
         request,
         "merchant/dashboard.html",
