@@ -196,3 +196,52 @@ def test_overdue_and_due_within_follow_the_current_deadline():
     assert review.current_deadline is None
     far = timezone.now() + dt.timedelta(days=400)
     assert not overdue(Ticket.objects.filter(pk=review.pk), at=far).exists()
+
+
+def test_the_overdue_count_is_the_merchants_lateness_alone():
+    """`merchant_overdue_count` counts what `merchant_overdue` lists: replies and promised
+    dates past due, in the shop asked for; never a buyer's silence or a ticket in review."""
+    from tickets.models import Ticket
+    from tickets.selectors import merchant_overdue, merchant_overdue_count
+
+    shop = f.ShopFactory()
+    late_reply = f.urged(shop=shop)
+    waiting_buyer = f.replied(shop=shop, plan="ship_later")
+    agreed = f.agreed(shop=shop)
+    f.ticket_in("platform_review", shop=shop)
+    f.urged()  # another shop's
+    qs = Ticket.objects.filter(shop=shop)
+    far = max(late_reply.reply_due_at, waiting_buyer.buyer_due_at, agreed.ship_deadline)
+    at = far + dt.timedelta(seconds=1)
+    assert merchant_overdue_count(qs, at=at) == merchant_overdue(qs, at=at).count() == 2
+    assert merchant_overdue_count(qs, at=late_reply.reply_due_at) == 1
+    assert merchant_overdue_count(qs, at=late_reply.reply_due_at - dt.timedelta(seconds=1)) == 0
+    assert merchant_overdue_count(Ticket.objects.none(), at=at) == 0
+
+
+@pytest.mark.postgres
+def test_a_shops_open_counts_read_its_own_partial_indexes():
+    """A big shop's dashboard reads the shop's open tickets through the partial indexes by shop,
+    never every open ticket of the platform (an OR of the two deadlines was planned so)."""
+    from django.db import connection
+    from django.db.models import Count
+
+    from tests.admin.test_query_plans import plan
+    from tests.concurrency.bulk import due_tickets
+    from tickets.models import Ticket
+
+    at = timezone.now()
+    for _ in range(10):  # ten shops' open tickets: 3,000 on the platform, 300 of the shop's
+        ids = due_tickets(300, due_at=at + dt.timedelta(hours=12))
+    qs = Ticket.objects.filter(shop_id=Ticket.objects.get(pk=ids[0]).shop_id)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+    late = qs.filter(state="awaiting_reply", reply_due_at__lte=at).order_by().values("pk")
+    shipped = qs.filter(state="agreed", ship_deadline__lte=at).order_by().values("pk")
+    shown = plan(late.union(shipped, all=True))
+    # each deadline by an index of its own state, never the platform's open tickets
+    assert "ticket_shop_reply_due_idx" in shown, shown
+    assert "Seq Scan" not in shown and "one_open_ticket_per_order" not in shown, shown
+    assert "ticket_open_policy_idx" not in shown, shown
+    states = qs.exclude(state="completed").values_list("state").annotate(n=Count("*")).order_by()
+    assert "ticket_shop_open_idx" in (shown := plan(states, without_scans=True)), shown
