@@ -8,8 +8,11 @@ ticket not handled yet in `ShopDay.waiting` / `waiting_created` (the sum of its 
 instants: its time grows until `at`, so the sum gives the figures at any instant) and in
 its hour's `ShopHourWaiting`; a complaint in `complaints`, `timeouts` (reply_timeout) and
 `upheld` (upheld, appealed, upheld finally; an overturn takes it back). Every figure belongs
-to the day (Asia/Shanghai) the ticket was created on. `rebuild` computes the rows again from
-the tickets (the migrations that add them; a repair).
+to the day (Asia/Shanghai) the ticket was created on. And per shop, whatever the day, its
+complaints open now (`complaints.models.OPEN_STATES`) in `ShopOpenComplaints.open`: filing,
+deciding, deleting and moving a complaint (or its ticket to another shop) changes it; the
+review queue's shop filter reads its top shops from there. `rebuild` computes the rows again
+from the tickets and complaints (the migrations that add them; a repair).
 
 Read by `figures` (and so `selectors.shop_metrics`, `selectors.handling_time_by_day`): the
 whole days of the window from the rollup rows alone, no ticket read; the partial days at the
@@ -66,8 +69,9 @@ def day_start(day: dt.date) -> dt.datetime:
 # UPDATE and DELETE of tickets and complaints, whoever writes them (services, set-based sweeps,
 # bulk loads), keeps the rows in the same statement, so no write path can forget them and none
 # pays a round trip for them. PostgreSQL: statement-level triggers over the transition tables,
-# one grouped upsert per statement, in (shop, day) order (concurrent sweeps lock rows in the
-# same order: no deadlock). SQLite (the embedded demo, one writer): row-level triggers.
+# one grouped upsert per table and statement, in (shop, day) order, a shop's open complaints
+# in shop order (concurrent sweeps lock rows in the same order: no deadlock). SQLite (the
+# embedded demo, one writer): row-level triggers.
 
 UPHELD_SQL = ", ".join(f"'{state}'" for state in UPHELD_STATES)
 OPEN_SQL = ", ".join(f"'{state}'" for state in OPEN_STATES)
