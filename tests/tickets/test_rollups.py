@@ -2,8 +2,8 @@
 services and the sweeps (and tickets moved between shops in bulk), the figures read from the
 rollups equal the live computation from the tickets, for windows with whole and partial days,
 at several instants, tickets not handled yet included; each shop's open complaints equal the
-live count; whole days read no ticket; `rebuild` gives the rows the transactions kept; a big shop's percentiles come from the buckets and the
-hours within 5 %."""
+live count; whole days read no ticket; `rebuild` gives the rows the transactions kept; a big
+shop's percentiles come from the buckets and the hours within 5 %."""
 
 import datetime as dt
 import random
