@@ -865,3 +865,19 @@ class ShopHourWaiting(models.Model):
 
     def __str__(self):
         return f"{self.shop_id} {self.day} {self.hour}h"
+
+
+class ShopOpenComplaints(models.Model):
+    """How many of a shop's complaints are open now (`complaints.models.OPEN_STATES`), for the
+    review queue's shop filter: the shops with the most, read from `shop_open_idx` with a
+    LIMIT, no complaint read. A row at 0 may stay; readers skip it. Kept by the same database
+    triggers (`tickets.rollups`)."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    open = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["-open", "shop"], name="shop_open_idx")]
+
+    def __str__(self):
+        return f"{self.shop_id}: {self.open} open"

@@ -8,8 +8,11 @@ ticket not handled yet in `ShopDay.waiting` / `waiting_created` (the sum of its 
 instants: its time grows until `at`, so the sum gives the figures at any instant) and in
 its hour's `ShopHourWaiting`; a complaint in `complaints`, `timeouts` (reply_timeout) and
 `upheld` (upheld, appealed, upheld finally; an overturn takes it back). Every figure belongs
-to the day (Asia/Shanghai) the ticket was created on. `rebuild` computes the rows again from
-the tickets (the migrations that add them; a repair).
+to the day (Asia/Shanghai) the ticket was created on. And per shop, whatever the day, its
+complaints open now (`complaints.models.OPEN_STATES`) in `ShopOpenComplaints.open`: filing,
+deciding, deleting and moving a complaint (or its ticket to another shop) changes it; the
+review queue's shop filter reads its top shops from there. `rebuild` computes the rows again
+from the tickets and complaints (the migrations that add them; a repair).
 
 Read by `figures` (and so `selectors.shop_metrics`, `selectors.handling_time_by_day`): the
 whole days of the window from the rollup rows alone, no ticket read; the partial days at the
@@ -27,9 +30,16 @@ from django.db.models import Count, DateTimeField, F, FloatField, Lookup, Q, Sum
 from django.db.models.functions import Cast, ExtractHour, Floor, Ln, TruncDate
 from django.utils import timezone
 
-from complaints.models import Complaint, ComplaintKind, ComplaintState
+from complaints.models import OPEN_STATES, Complaint, ComplaintKind, ComplaintState
 
-from .models import PLATFORM_TZ, ShopDay, ShopDayBucket, ShopHourWaiting, Ticket
+from .models import (
+    PLATFORM_TZ,
+    ShopDay,
+    ShopDayBucket,
+    ShopHourWaiting,
+    ShopOpenComplaints,
+    Ticket,
+)
 
 GROWTH = 1.05  # each bucket is 5 % wider than the one before
 EXACT_UP_TO = 5_000
@@ -59,10 +69,12 @@ def day_start(day: dt.date) -> dt.datetime:
 # UPDATE and DELETE of tickets and complaints, whoever writes them (services, set-based sweeps,
 # bulk loads), keeps the rows in the same statement, so no write path can forget them and none
 # pays a round trip for them. PostgreSQL: statement-level triggers over the transition tables,
-# one grouped upsert per statement, in (shop, day) order (concurrent sweeps lock rows in the
-# same order: no deadlock). SQLite (the embedded demo, one writer): row-level triggers.
+# one grouped upsert per table and statement, in (shop, day) order, a shop's open complaints
+# in shop order (concurrent sweeps lock rows in the same order: no deadlock). SQLite (the
+# embedded demo, one writer): row-level triggers.
 
 UPHELD_SQL = ", ".join(f"'{state}'" for state in UPHELD_STATES)
+OPEN_SQL = ", ".join(f"'{state}'" for state in OPEN_STATES)
 TIMEOUT_SQL = f"'{ComplaintKind.REPLY_TIMEOUT}'"
 PG_DAY = "(({t}.created_at) AT TIME ZONE 'Asia/Shanghai')::date"
 
@@ -128,13 +140,22 @@ SELECT shop_id, day, floor(ln(greatest(h, 0) + 1) / ln({GROWTH}))::int AS b, sum
 WHERE done GROUP BY shop_id, day, b HAVING sum(sign) <> 0 ORDER BY shop_id, day, b
 ON CONFLICT (shop_id, day, bucket) DO UPDATE SET handled = r.handled + excluded.handled"""
 
+# Each shop's open complaints, from `x` (grouped by shop and day, `opened` the delta): one
+# row per shop, in shop order, after the shop's days (every statement locks the same way).
+PG_OPEN_UPSERT = """
+    INSERT INTO tickets_shopopencomplaints AS r (shop_id, "open")
+    SELECT shop_id, sum(opened) FROM x GROUP BY shop_id HAVING sum(opened) <> 0 ORDER BY shop_id
+    ON CONFLICT (shop_id) DO UPDATE SET "open" = r."open" + excluded."open"
+"""
+
 PG_COMPLAINTS_BODY = f"""
 , x AS (
     SELECT t.shop_id, {PG_DAY.format(t="t")} AS day, sum(d.sign) AS n,
            coalesce(sum(d.sign) FILTER (WHERE d.kind = {TIMEOUT_SQL}), 0) AS timeouts,
-           coalesce(sum(d.sign) FILTER (WHERE d.state IN ({UPHELD_SQL})), 0) AS upheld
+           coalesce(sum(d.sign) FILTER (WHERE d.state IN ({UPHELD_SQL})), 0) AS upheld,
+           coalesce(sum(d.sign) FILTER (WHERE d.state IN ({OPEN_SQL})), 0) AS opened
     FROM delta d JOIN tickets_ticket t ON t.id = d.ticket_id GROUP BY 1, 2
-)
+), open_counts AS ({PG_OPEN_UPSERT})
 INSERT INTO tickets_shopday AS r (shop_id, day, handled, handled_seconds, complaints,
     timeouts, upheld, waiting, waiting_created)
 SELECT shop_id, day, 0, 0, n, timeouts, upheld, 0, 0 FROM x
@@ -142,7 +163,8 @@ WHERE n <> 0 OR timeouts <> 0 OR upheld <> 0 ORDER BY shop_id, day
 ON CONFLICT (shop_id, day) DO UPDATE SET complaints = r.complaints + excluded.complaints,
     timeouts = r.timeouts + excluded.timeouts, upheld = r.upheld + excluded.upheld"""
 
-# A ticket moved to another shop or day (a bulk correction) takes its complaints along.
+# A ticket moved to another shop or day (a bulk correction) takes its complaints along, and
+# to another shop its open ones.
 PG_TICKETS_MOVED = f"""
 WITH moved AS (
     SELECT n.id, n.shop_id, {PG_DAY.format(t="n")} AS day, 1 AS sign
@@ -155,9 +177,10 @@ WITH moved AS (
 ), x AS (
     SELECT m.shop_id, m.day, sum(m.sign) AS n,
            coalesce(sum(m.sign) FILTER (WHERE c.kind = {TIMEOUT_SQL}), 0) AS timeouts,
-           coalesce(sum(m.sign) FILTER (WHERE c.state IN ({UPHELD_SQL})), 0) AS upheld
+           coalesce(sum(m.sign) FILTER (WHERE c.state IN ({UPHELD_SQL})), 0) AS upheld,
+           coalesce(sum(m.sign) FILTER (WHERE c.state IN ({OPEN_SQL})), 0) AS opened
     FROM moved m JOIN complaints_complaint c ON c.ticket_id = m.id GROUP BY 1, 2
-)
+), open_counts AS ({PG_OPEN_UPSERT})
 INSERT INTO tickets_shopday AS r (shop_id, day, handled, handled_seconds, complaints,
     timeouts, upheld, waiting, waiting_created)
 SELECT shop_id, day, 0, 0, n, timeouts, upheld, 0, 0 FROM x
@@ -241,14 +264,21 @@ SELECT t.shop_id, {day}, 0, 0, {sign},
 FROM tickets_ticket t WHERE t.id = {row}.ticket_id
     AND {_sqlite_kept(sign, "tickets_shopday", shop_id="t.shop_id", day=day)}
 ON CONFLICT (shop_id, day) DO UPDATE SET complaints = complaints + excluded.complaints,
-    timeouts = timeouts + excluded.timeouts, upheld = upheld + excluded.upheld;"""
+    timeouts = timeouts + excluded.timeouts, upheld = upheld + excluded.upheld;
+INSERT INTO tickets_shopopencomplaints (shop_id, "open")
+SELECT t.shop_id, {sign} FROM tickets_ticket t
+WHERE t.id = {row}.ticket_id AND {row}.state IN ({OPEN_SQL})
+    AND {_sqlite_kept(sign, "tickets_shopopencomplaints", shop_id="t.shop_id")}
+ON CONFLICT (shop_id) DO UPDATE SET "open" = "open" + excluded."open";"""
 
 
 def _sqlite_ticket_moved(row: str, sign: int) -> str:
-    """A ticket moved to another shop or day takes its complaints along (as PG_TICKETS_MOVED)."""
+    """A ticket moved to another shop or day takes its complaints along, and to another shop
+    its open ones (as PG_TICKETS_MOVED)."""
     day = "date({}.created_at, '+8 hours')"
     moved = f"(OLD.shop_id IS NOT NEW.shop_id OR {day.format('OLD')} IS NOT {day.format('NEW')})"
     kept = _sqlite_kept(sign, "tickets_shopday", shop_id=f"{row}.shop_id", day=day.format(row))
+    kept_open = _sqlite_kept(sign, "tickets_shopopencomplaints", shop_id=f"{row}.shop_id")
     return f"""
 INSERT INTO tickets_shopday (shop_id, day, handled, handled_seconds, complaints, timeouts,
     upheld, waiting, waiting_created)
@@ -259,7 +289,13 @@ SELECT * FROM (
     FROM complaints_complaint c WHERE c.ticket_id = {row}.id AND {moved}
 ) WHERE n <> 0 AND {kept}
 ON CONFLICT (shop_id, day) DO UPDATE SET complaints = complaints + excluded.complaints,
-    timeouts = timeouts + excluded.timeouts, upheld = upheld + excluded.upheld;"""
+    timeouts = timeouts + excluded.timeouts, upheld = upheld + excluded.upheld;
+INSERT INTO tickets_shopopencomplaints (shop_id, "open")
+SELECT * FROM (
+    SELECT {row}.shop_id, {sign} * count(*) AS n FROM complaints_complaint c
+    WHERE c.ticket_id = {row}.id AND c.state IN ({OPEN_SQL}) AND OLD.shop_id IS NOT NEW.shop_id
+) WHERE n <> 0 AND {kept_open}
+ON CONFLICT (shop_id) DO UPDATE SET "open" = "open" + excluded."open";"""
 
 
 def _sqlite_install() -> list[str]:
@@ -307,7 +343,7 @@ def drop_triggers(schema_editor):
         schema_editor.execute(statement, params=None)
 
 
-ROLLUP_MIGRATION = ("tickets", "0019_shop_waiting_rollups")  # the triggers' current shape
+ROLLUP_MIGRATION = ("tickets", "0020_shop_open_complaints")  # the triggers' current shape
 
 
 def reinstall_triggers_after_migrate(sender, *, using, plan=None, **kwargs):
@@ -347,10 +383,11 @@ def rebuild(shop_ids=None, *, apps=None):
     ShopDay_ = get("tickets", "ShopDay") if get else ShopDay
     ShopDayBucket_ = get("tickets", "ShopDayBucket") if get else ShopDayBucket
     ShopHourWaiting_ = get("tickets", "ShopHourWaiting") if get else ShopHourWaiting
+    ShopOpenComplaints_ = get("tickets", "ShopOpenComplaints") if get else ShopOpenComplaints
     tickets = Ticket_.objects.all()
     if shop_ids is not None:
         tickets = tickets.filter(shop_id__in=shop_ids)
-    for model in (ShopDay_, ShopDayBucket_, ShopHourWaiting_):
+    for model in (ShopDay_, ShopDayBucket_, ShopHourWaiting_, ShopOpenComplaints_):
         rows = model.objects.all()
         (rows if shop_ids is None else rows.filter(shop_id__in=shop_ids)).delete()
     day = TruncDate("created_at", tzinfo=PLATFORM_TZ)
@@ -399,6 +436,16 @@ def rebuild(shop_ids=None, *, apps=None):
         days.setdefault(key, ShopDay_(shop_id=row["shop"], day=row["d"]))
         days[key].complaints, days[key].timeouts, days[key].upheld = row["n"], row["t"], row["u"]
     ShopDay_.objects.bulk_create(days.values(), batch_size=5000)
+    open_counts = (
+        Complaint_.objects.filter(ticket__in=tickets.values("pk"), state__in=OPEN_STATES)
+        .values(shop=F("ticket__shop_id"))
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    ShopOpenComplaints_.objects.bulk_create(
+        (ShopOpenComplaints_(shop_id=row["shop"], open=row["n"]) for row in open_counts),
+        batch_size=5000,
+    )
     ShopHourWaiting_.objects.bulk_create(hours, batch_size=5000)
     buckets = (
         handled.annotate(b=Cast(bucket_expression(F("h")), FloatField()))

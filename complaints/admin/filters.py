@@ -1,12 +1,13 @@
 """The queue's filters: what waits for a reviewer, past target, who holds it, which shop."""
 
 from django.contrib import admin
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import OPEN_STATES, REVIEW_STATES, Complaint, ComplaintState
+from tickets.models import Shop, ShopOpenComplaints
+
+from ..models import REVIEW_STATES, ComplaintState
 from .display import as_id
 
 C = ComplaintState
@@ -86,7 +87,9 @@ class HolderFilter(admin.SimpleListFilter):
 
 class ShopFilter(admin.SimpleListFilter):
     """Tens of thousands of shops cannot be listed: offer the shops with the most open
-    complaints, plus the one chosen (the shop column of the queue links here)."""
+    complaints (`OPEN_STATES`), plus the one chosen (the shop column of the queue links here).
+    Read from the per-shop counter the database triggers keep (`ShopOpenComplaints`): one
+    index scan with a LIMIT, the same cost whatever the number of tickets and complaints."""
 
     title = gettext_lazy("shop")
     parameter_name = "shop"
@@ -94,18 +97,13 @@ class ShopFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         rows = (
-            Complaint.objects.filter(state__in=OPEN_STATES)
-            .values("ticket__shop_id", "ticket__shop__code")
-            .annotate(n=Count("id"))
-            .order_by("-n", "ticket__shop__code")[: self.shown]
+            ShopOpenComplaints.objects.filter(open__gt=0)
+            .order_by("-open", "shop__code")
+            .values_list("shop_id", "shop__code", "open")[: self.shown]
         )
-        choices = [
-            (str(r["ticket__shop_id"]), f"{r['ticket__shop__code']} ({r['n']})") for r in rows
-        ]
+        choices = [(str(shop_id), f"{code} ({n})") for shop_id, code, n in rows]
         chosen = self.value()
         if chosen and chosen not in {c[0] for c in choices}:
-            from tickets.models import Shop
-
             shop = Shop.objects.filter(pk=as_id(chosen)).first()
             if shop is not None:
                 choices.append((chosen, shop.code))

@@ -1,15 +1,18 @@
 """The review desk reads through its indexes (§18, docs/quality.md): PostgreSQL's own plans for
-the queue's page sorted by time to target and for a search by a part of an order number, on
-a few thousand complaints with fresh statistics."""
+the queue's page sorted by time to target, for a search by a part of an order number and for
+the shop filter's list, on a few thousand complaints (or shops) with fresh statistics."""
 
 import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from complaints.admin.filters import ShopFilter
 from complaints.models import Complaint
-from tests.concurrency.bulk import due_tickets
+from tests.concurrency.bulk import due_tickets, insert_generated
 from tickets import sweeps
+from tickets.models import Shop
 from tickets.search import orders_matching
 
 from .helpers import queue_url
@@ -74,3 +77,29 @@ def test_a_part_of_an_order_number_is_found_by_its_pieces_or_trigrams(complaints
     exact = orders_matching("42")
     assert "Index Cond: ((order_no)::text = '42'::text)" in (shown := plan(exact)), shown
     assert Complaint.objects.count() == 3000
+
+
+def test_the_shop_filter_reads_the_top_shops_from_the_counters_index(reviewer_client):
+    """The queue's shop filter: the shops with the most open complaints from the per-shop
+    counter's (-open, shop) index, stopped at its LIMIT (3,000 shops with complaints open)."""
+    insert_generated(
+        Shop,
+        "generate_series(1, 3000) AS g(i)",
+        {"code": "'plan-' || i", "name": "'Plan ' || i", "platform": "'taobao'"},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO tickets_shopopencomplaints (shop_id, "open") '
+            "SELECT id, mod(id, 40) FROM tickets_shop"
+        )
+        cursor.execute("ANALYZE tickets_shop")
+        cursor.execute("ANALYZE tickets_shopopencomplaints")
+    with CaptureQueriesContext(connection) as queries:
+        response = reviewer_client.get(queue_url())
+    (spec,) = [s for s in response.context["cl"].filter_specs if isinstance(s, ShopFilter)]
+    assert [label.split()[1] for _pk, label in spec.lookup_choices] == ["(39)"] * 10
+    (sql,) = [q["sql"] for q in queries if "tickets_shopopencomplaints" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        shown = "\n".join(row[0] for row in cursor.fetchall())
+    assert "shop_open_idx" in shown and "Seq Scan" not in shown, shown

@@ -7,9 +7,12 @@ import io
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from complaints import services as complaint_services
+from complaints.admin.filters import ShopFilter
 from complaints.models import Complaint
 from tests import factories
 from tickets.models import Platform
@@ -109,6 +112,48 @@ def test_filters_by_kind_platform_shop_and_holder(reviewer_client, reviewer, oth
     assert len(listed(reviewer_client.get(queue_url("?kind__exact=cannot_ship")))) == 3
     # nonsense in a filter shows nothing rather than failing
     assert reviewer_client.get(queue_url("?shop=abc")).status_code == 200
+
+
+def shop_choices(response) -> list:
+    (spec,) = [s for s in response.context["cl"].filter_specs if isinstance(s, ShopFilter)]
+    return spec.lookup_choices
+
+
+def test_the_shop_filter_offers_the_shops_with_the_most_open_complaints(
+    reviewer_client, reviewer, monkeypatch
+):
+    """Most open complaints first, ties by code; a shop whose complaints are all decided (or
+    appealed) is not offered; the shop chosen is added when not among them. One statement,
+    from the per-shop counter: no complaint is read for the list."""
+    shops = {code: factories.ShopFactory(code=code) for code in ("m", "k", "z", "a", "d")}
+    for code, n in (("m", 3), ("k", 2), ("z", 2), ("a", 1)):
+        for _ in range(n):
+            pending(shop=shops[code])
+    claimed(reviewer, shop=shops["m"])  # in review: open too
+    upheld(reviewer, shop=shops["d"])
+    appeal = upheld(reviewer, shop=shops["a"])
+    complaint_services.complaint_appeal(
+        complaint_id=appeal.pk, actor=factories.staff_of(appeal.ticket), note="n"
+    )
+    for code in ("k", "a"):  # one of each decided: k keeps 1, a has none left
+        complaint = Complaint.objects.filter(ticket__shop=shops[code], state="pending").first()
+        complaint_services.complaint_claim(complaint_id=complaint.pk, reviewer=reviewer)
+        complaint_services.complaint_dismiss(complaint_id=complaint.pk, reviewer=reviewer, note="n")
+    with CaptureQueriesContext(connection) as queries:
+        response = reviewer_client.get(queue_url())
+    assert shop_choices(response) == [
+        (str(shops["m"].pk), "m (4)"),
+        (str(shops["z"].pk), "z (2)"),
+        (str(shops["k"].pk), "k (1)"),
+    ]
+    reads = [q["sql"] for q in queries if "tickets_shopopencomplaints" in q["sql"]]
+    assert len(reads) == 1 and "complaints_complaint" not in reads[0], reads
+    monkeypatch.setattr(ShopFilter, "shown", 2)
+    chosen = shop_choices(reviewer_client.get(queue_url(f"?shop={shops['d'].pk}")))
+    top_two = [(str(shops["m"].pk), "m (4)"), (str(shops["z"].pk), "z (2)")]
+    assert chosen == [*top_two, (str(shops["d"].pk), "d")]
+    among = shop_choices(reviewer_client.get(queue_url(f"?shop={shops['z'].pk}")))
+    assert among == top_two
 
 
 def test_search_by_order_number_and_shop(reviewer_client):
