@@ -343,7 +343,7 @@ def drop_triggers(schema_editor):
         schema_editor.execute(statement, params=None)
 
 
-ROLLUP_MIGRATION = ("tickets", "0020_shop_open_complaints")  # the triggers' current shape
+ROLLUP_MIGRATION = ("tickets", "0022_shop_open_complaints")  # the triggers' current shape
 
 
 def reinstall_triggers_after_migrate(sender, *, using, plan=None, **kwargs):

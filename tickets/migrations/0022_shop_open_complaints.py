@@ -21,12 +21,12 @@ def triggers_and_backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0019_shop_waiting_rollups"),
+        ("tickets", "0021_shop_open_indexes"),
     ]
 
     operations = [
         # The trigger functions are replaced: none runs while the table is made. (Migrating
-        # back to 0019 leaves no triggers: its rollup rows are then a snapshot.)
+        # back to 0021 leaves no triggers: its rollup rows are then a snapshot.)
         migrations.RunPython(drop_triggers, migrations.RunPython.noop),
         migrations.CreateModel(
             name="ShopOpenComplaints",
