@@ -40,7 +40,9 @@ def idempotency_record(
     values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
     unique = ", ".join(quote(meta.get_field(name).column) for name in ("user", "key"))
     taken_over = ", ".join(
-        f"{quote(f.column)} = excluded.{quote(f.column)}" for f in fields if f.name != "user"
+        f"{quote(f.column)} = excluded.{quote(f.column)}"
+        for f in fields
+        if f.name not in ("user", "key")
     )
     expires = quote(meta.get_field("expires_at").column)
     sql = (

@@ -34,7 +34,7 @@ from .exceptions import (
     ValidationError,
     domain_errors,
 )
-from .locks import lock_ticket
+from .locks import lock_ticket, lock_ticket_and_reason
 from .models import (
     PLANS_WITH_DATE,
     PLATFORM_TZ,
@@ -343,12 +343,17 @@ def ship_by_advice(*, cap: int, latest: dt.date) -> str:
     ) % {"latest": latest.isoformat(), "cap": cap}
 
 
-def _reply_reason(plan: str, reason: str) -> ReplyReason:
-    """§5: a plan, and an active catalogued reason that allows it."""
+_LOOK_UP = object()
+
+
+def _reply_reason(plan: str, reason: str, found=_LOOK_UP) -> ReplyReason:
+    """§5: a plan, and an active catalogued reason that allows it (`found`: the active reason
+    of code `reason`, or None, already read with the ticket's lock)."""
     if plan not in Plan.values:
         raise ValidationError(_("Choose a plan."), field="plan")
-    # One prepared statement (the API's hot path): ReplyReason.objects.active().filter(code=…)
-    reason_obj = statements.first(ReplyReason, code=reason or "", is_active=True)
+    reason_obj = found
+    if reason_obj is _LOOK_UP:  # ReplyReason.objects.active().filter(code=…), prepared
+        reason_obj = statements.first(ReplyReason, code=reason or "", is_active=True)
     if reason_obj is None:
         raise ValidationError(_("Choose a reason from the catalogue."), field="reason")
     if not reason_obj.allows(plan):
@@ -396,9 +401,12 @@ def ticket_reply(
     buyer (`buyer_due_at` = now + the policy's buyer window), `exchange_agreed` is agreed,
     `cannot_ship` files a `cannot_ship` complaint. The reason must allow the plan."""
     at = at or timezone.now()
-    ticket = _lock_ticket(ticket_id)
+    # The API's hot path: the ticket's lock reads the reason asked for in the same statement.
+    ticket, found = lock_ticket_and_reason(ticket_id, reason or "")
+    if ticket is None:
+        raise NotFound(_("No such ticket."))
     _require_merchant(actor, ticket)
-    reason_obj = _reply_reason(plan, reason)
+    reason_obj = _reply_reason(plan, reason, found)
     _require_state(ticket, S.AWAITING_REPLY, action=_("reply"))
     if at >= ticket.reply_due_at:
         raise DeadlinePassed(

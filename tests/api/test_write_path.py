@@ -63,11 +63,11 @@ def test_an_unknown_or_inactive_token_is_401():
 
 # Token with roles and shops (1), the request's transaction (2: BEGIN and COMMIT, here a savepoint
 # inside the test's own), no savepoint of the service's (the request's transaction is rolled back
-# whole on any failure: config.transactions), its lock (1), the reason (1), the ticket's changed
-# fields with their audit row (1 on PostgreSQL, 2 elsewhere), the buyer's message (1), and the
-# Idempotency-Key stored with the answer (1). The content type of the audit row is cached by the
-# first request.
-REPLY_STATEMENTS = 8 if connection.vendor == "postgresql" else 9
+# whole on any failure: config.transactions), its lock with the reason asked for (1), the
+# ticket's changed fields with their audit row (1 on PostgreSQL, 2 elsewhere), the buyer's
+# message (1), and the Idempotency-Key stored with the answer (1). The content type of the audit
+# row is cached by the first request.
+REPLY_STATEMENTS = 7 if connection.vendor == "postgresql" else 8
 
 
 def test_a_reply_costs_a_fixed_handful_of_statements(merchant, shop):

@@ -89,3 +89,25 @@ def test_the_row_stays_locked_until_the_transaction_ends():
             thread.join(timeout=30)
     try_lock(ticket.pk, "after commit")
     assert seen == {"locked ticket": "locked", "other ticket": "free", "after commit": "free"}
+
+
+def test_the_reply_lock_reads_the_active_reason_asked_for_in_the_same_statement():
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.locks import lock_ticket_and_reason
+    from tickets.models import ReplyReason
+
+    ticket = factories.urged()
+    active = ReplyReason.objects.get(code="stock_shortage")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        locked, reason = lock_ticket_and_reason(ticket.pk, "stock_shortage")
+    assert locked.pk == ticket.pk and locked.order.order_no == ticket.order.order_no
+    assert reason == active and reason.buyer_text == active.buyer_text
+    assert len([q for q in queries.captured_queries if q["sql"].startswith("SELECT")]) == 1
+    with transaction.atomic():
+        assert lock_ticket_and_reason(ticket.pk, "no-such-reason")[1] is None
+        ReplyReason.objects.filter(pk=active.pk).update(is_active=False)
+        locked, reason = lock_ticket_and_reason(ticket.pk, "stock_shortage")
+        assert locked.pk == ticket.pk and reason is None  # an inactive reason is none
+        assert lock_ticket_and_reason(10**12, "stock_shortage") == (None, None)
+        assert lock_ticket_and_reason("x", "stock_shortage") == (None, None)

@@ -231,10 +231,11 @@ def test_a_shops_open_counts_read_its_own_partial_indexes():
     from tickets.models import Ticket
 
     at = timezone.now()
-    for _ in range(10):  # ten shops' open tickets: 3,000 on the platform, 300 of the shop's
+    for _ in range(10):  # ten shops' tickets: 3,000 on the platform, 300 of the shop's
         ids = due_tickets(300, due_at=at + dt.timedelta(hours=12))
     qs = Ticket.objects.filter(shop_id=Ticket.objects.get(pk=ids[0]).shop_id)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # as on a platform: most tickets long completed
+        cursor.execute("UPDATE tickets_ticket SET state = 'completed' WHERE mod(id, 10) <> 0")
         cursor.execute("ANALYZE tickets_ticket")
     late = qs.filter(state="awaiting_reply", reply_due_at__lte=at).order_by().values("pk")
     shipped = qs.filter(state="agreed", ship_deadline__lte=at).order_by().values("pk")
