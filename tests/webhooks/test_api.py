@@ -143,3 +143,25 @@ def test_a_repeated_creation_with_its_idempotency_key_creates_one(as_merchant, s
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
     assert Subscription.objects.count() == 1
+
+
+@pytest.mark.parametrize("body", [b"\x00", b"{not json", b"[]", b'"ping"', b"1"], ids=repr)
+def test_the_actions_that_read_no_input_refuse_a_body_that_is_no_object(
+    merchant, as_merchant, shop, receiver, other_merchant, body
+):
+    """Ping, resume and redeliver take {} or nothing; anything else is a 400 that changes
+    nothing, and out of scope it is still a 404 first."""
+    subscription = subscribe(merchant, shop, receiver.url)
+    factories.urged(shop=shop)
+    row = Delivery.objects.get(subscription=subscription)
+    one = f"/api/v1/shops/{shop.pk}/webhooks/{subscription.pk}/"
+    actions = [f"{one}ping/", f"{one}resume/", f"{one}deliveries/{row.pk}/redeliver/"]
+    for path in actions:
+        answer = as_merchant.post(path, body, content_type="application/json")
+        assert answer.status_code == 400, (path, answer.content)
+        stranger = client_for(other_merchant).post(path, body, content_type="application/json")
+        assert stranger.status_code == 404, path
+    assert Delivery.objects.count() == 1  # no ping was sent
+    for path in actions[:2]:  # nothing, or {}, is the input
+        assert as_merchant.post(path).status_code in (200, 202)
+        assert as_merchant.post(path, {}, format="json").status_code in (200, 202)

@@ -5,7 +5,7 @@ acts, a selector reads."""
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 
 from idempotency.api import idempotent
@@ -39,6 +39,30 @@ class ShopScoped(ApiMixin):
 
 
 @extend_schema(tags=TAGS)
+class NoInput(ShopScoped, generics.GenericAPIView):
+    """An action that reads no input still refuses a body that is not a JSON object (malformed
+    JSON, an array, a string): 400, as every endpoint refuses what its schema does not take
+    (after the scope: 404 first). Nothing, or {}, is the input."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method != "POST":
+            return
+        try:
+            refused = (
+                None
+                if isinstance(request.data, dict)
+                else exceptions.ValidationError(
+                    {"non_field_errors": [_("Send a JSON object ({}) or no body.")]}
+                )
+            )
+        except exceptions.ParseError as malformed:
+            refused = malformed
+        if refused is not None:
+            self.shop_id()  # out of scope: 404 before the input is looked at
+            raise refused
+
+
 class SubscriptionListView(ShopScoped, generics.ListAPIView):
     serializer_class = SubscriptionSerializer
     pagination_class = None  # at most 10
@@ -100,7 +124,7 @@ class SubscriptionDetailView(ShopScoped, generics.GenericAPIView):
 
 
 @extend_schema(tags=TAGS)
-class SubscriptionPingView(ShopScoped, generics.GenericAPIView):
+class SubscriptionPingView(NoInput):
     serializer_class = AcceptedSerializer
 
     @extend_schema(
@@ -117,7 +141,7 @@ class SubscriptionPingView(ShopScoped, generics.GenericAPIView):
 
 
 @extend_schema(tags=TAGS)
-class SubscriptionResumeView(ShopScoped, generics.GenericAPIView):
+class SubscriptionResumeView(NoInput):
     serializer_class = SubscriptionSerializer
 
     @extend_schema(summary="Resume a paused subscription", request=NO_BODY)
@@ -143,7 +167,7 @@ class DeliveryListView(ShopScoped, generics.ListAPIView):
 
 
 @extend_schema(tags=TAGS)
-class RedeliverView(ShopScoped, generics.GenericAPIView):
+class RedeliverView(NoInput):
     serializer_class = DeliverySerializer
 
     @extend_schema(
