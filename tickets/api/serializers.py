@@ -343,18 +343,19 @@ class TicketSerializer(serializers.Serializer):
         return ticket_row(ticket, self)
 
 
-def _instant(value) -> str | None:
-    """As DRF's DateTimeField writes an aware instant: in the current time zone, ISO 8601,
-    UTC as "Z"."""
+def _instant(value, zone) -> str | None:
+    """As DRF's DateTimeField writes an aware instant: in the time zone `zone` (the current
+    one, looked up once per row), ISO 8601, UTC as "Z"."""
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def ticket_row(ticket, serializer: TicketSerializer) -> dict:
     """`TicketSerializer`'s output for `ticket` (its order, shop and buyer loaded); the method
     fields by the serializer's own methods."""
+    zone = timezone.get_current_timezone()
     return {
         "id": ticket.pk,
         "order_no": ticket.order.order_no,
@@ -363,21 +364,22 @@ def ticket_row(ticket, serializer: TicketSerializer) -> dict:
         "shop_name": ticket.shop.name,
         "buyer": ticket.buyer.username,
         "state": ticket.state,
-        "state_display": str(ticket.get_state_display()),
-        "created_at": _instant(ticket.created_at),
-        "reply_due_at": _instant(ticket.reply_due_at),
+        # get_state_display() builds and translates the whole choice list on every call
+        "state_display": str(TicketState(ticket.state).label),
+        "created_at": _instant(ticket.created_at, zone),
+        "reply_due_at": _instant(ticket.reply_due_at, zone),
         "reply_plan": ticket.reply_plan or None,
         "reply_reason": serializer.get_reply_reason(ticket),
-        "replied_at": _instant(ticket.replied_at),
+        "replied_at": _instant(ticket.replied_at, zone),
         "ship_by": ticket.ship_by.isoformat() if ticket.ship_by else None,
-        "ship_deadline": _instant(ticket.ship_deadline),
-        "buyer_due_at": _instant(ticket.buyer_due_at),
+        "ship_deadline": _instant(ticket.ship_deadline, zone),
+        "buyer_due_at": _instant(ticket.buyer_due_at, zone),
         "buyer_accepted": ticket.buyer_accepted,
         "second_handling_plan": ticket.second_handling_plan or None,
         "settlement": ticket.settlement or None,
-        "settled_at": _instant(ticket.settled_at),
-        "completed_at": _instant(ticket.completed_at),
-        "deadline": _instant(ticket.current_deadline),
+        "settled_at": _instant(ticket.settled_at, zone),
+        "completed_at": _instant(ticket.completed_at, zone),
+        "deadline": _instant(ticket.current_deadline, zone),
         "is_overdue": serializer.get_is_overdue(ticket),
     }
 
