@@ -8,7 +8,7 @@ import re
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -77,6 +77,15 @@ def _replay(earlier, fingerprint: str) -> Response:
     )
 
 
+def _stored_answer(user, key):
+    """The caller's stored answer under `key`, or None (also when the database cannot say:
+    the request's own failure is then the answer)."""
+    try:
+        return idempotency_answer(user=user, key=key)
+    except DatabaseError:
+        return None
+
+
 def idempotent(handler):
     """Wrap a view method (post or an @action). The request acts inside one transaction that
     ends by storing the key with the answer (`idempotency_record`, one statement): a request
@@ -116,7 +125,7 @@ def idempotent(handler):
             response = None
         except Exception:
             # A repeat refused by what the first request did (the ticket moved on): its answer.
-            earlier = idempotency_answer(user=request.user, key=key)
+            earlier = _stored_answer(request.user, key)
             if earlier is None:
                 raise
             return _replay(earlier, fingerprint)
