@@ -455,6 +455,10 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state=S.AGREED),
                 name="ticket_shop_ship_due_idx",
             ),
+            # A shop's ticket ids from the index alone: its complaints (the merchant's list,
+            # the API's) are found by ticket, and the tickets' own pages spread wider as the
+            # platform grows.
+            models.Index(fields=["shop", "id"], name="ticket_shop_id_idx"),
             # The open tickets each policy version governs (the policy list, capped).
             models.Index(
                 fields=["policy"], condition=~Q(state=S.COMPLETED), name="ticket_open_policy_idx"
