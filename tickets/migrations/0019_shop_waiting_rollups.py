@@ -12,7 +12,7 @@ def drop_triggers(apps, schema_editor):
 
 def triggers_and_backfill(apps, schema_editor):
     """The triggers of tickets.rollups (now keeping the tickets not handled yet too) and every
-    rollup row again: since 0020 (each shop's open complaints) installed and rebuilt by 0020,
+    rollup row again: since 0022 (each shop's open complaints) installed and rebuilt by 0022,
     whose trigger functions and `rebuild` write a table this migration does not have yet."""
 
 
