@@ -13,6 +13,20 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 
 
+def run_json(script: str, args, env: dict) -> dict:
+    """Run `script` (a benchmark's own file) with `args` as a child process in `env` and
+    return the JSON object its last line of output prints."""
+    out = subprocess.run(
+        [sys.executable, script, *map(str, args)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))

@@ -36,7 +36,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, free_port, request, result, start_server, stop_server  # noqa: E402
+from common import (  # noqa: E402
+    ROOT,
+    free_port,
+    request,
+    result,
+    run_json,
+    start_server,
+    stop_server,
+)
 from sweep import admin, db_url, drop, exists, setup_django  # noqa: E402
 
 FLAT_TARGET, BIG_SHOP_TARGET = 1.30, 1.50
@@ -116,15 +124,11 @@ def recreate(name: str):
 def build(name: str, tickets: int, big_shop: int) -> dict:
     env = {**django_env(name), "DATABASE_POOL": "0"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
-    out = subprocess.run(
-        [sys.executable, __file__, "--generate", str(tickets), str(big_shop)],
-        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.base", "DEBUG": "0"},
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_json(
+        __file__,
+        ["--generate", str(tickets), str(big_shop)],
+        {**env, "DJANGO_SETTINGS_MODULE": "config.settings.base", "DEBUG": "0"},
+    )
 
 
 def generate(total: int, big_shop: int) -> dict:

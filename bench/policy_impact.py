@@ -31,6 +31,7 @@ import sys
 import time
 from pathlib import Path
 
+from common import run_json
 from sweep import admin, db_url, drop, exists, result, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,15 +92,7 @@ def child(role: str, db: str, *args) -> dict:
         "VAR_DIR": os.environ.get("VAR_DIR", "/tmp/var_bench_impact"),
         "CELERY_BROKER_URL": "memory://",
     }
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", role, *map(str, args)],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_json(__file__, ["--child", role, *map(str, args)], env)
 
 
 # -- children -----------------------------------------------------------------------------

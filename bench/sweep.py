@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from common import run_json
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/urge_bench_sweeps"
 # The instant the data are built around: deadlines before it are due, after it are not.
@@ -98,15 +100,7 @@ def child(role: str, db: str, *args) -> dict:
         # Enqueueing delivery after each batch stays in the measurement, in memory.
         "CELERY_BROKER_URL": "memory://localhost/",
     }
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", role, *map(str, args)],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_json(__file__, ["--child", role, *map(str, args)], env)
 
 
 def result(name, value, target, ok, unit=""):

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from common import run_json
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/urge_bench_webhooks"
 FLOOR_SHARE = 0.5
@@ -66,15 +68,7 @@ def rebuild_database():
 
 
 def child(role: str, *args) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", role, *map(str, args)],
-        env=env(),
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_json(__file__, ["--child", role, *map(str, args)], env())
 
 
 def start_children(role: str, count: int, *args) -> list[subprocess.Popen]:
