@@ -148,20 +148,31 @@ PG_OPEN_UPSERT = """
     ON CONFLICT (shop_id) DO UPDATE SET "open" = r."open" + excluded."open"
 """
 
-PG_COMPLAINTS_BODY = f"""
-, x AS (
-    SELECT t.shop_id, {PG_DAY.format(t="t")} AS day, sum(d.sign) AS n,
-           coalesce(sum(d.sign) FILTER (WHERE d.kind = {TIMEOUT_SQL}), 0) AS timeouts,
-           coalesce(sum(d.sign) FILTER (WHERE d.state IN ({UPHELD_SQL})), 0) AS upheld,
-           coalesce(sum(d.sign) FILTER (WHERE d.state IN ({OPEN_SQL})), 0) AS opened
-    FROM delta d JOIN tickets_ticket t ON t.id = d.ticket_id GROUP BY 1, 2
-), open_counts AS ({PG_OPEN_UPSERT})
+
+def _pg_complaint_sums(sign: str, complaint: str) -> str:
+    """A group's complaint deltas: all (n), reply timeouts, upheld, open."""
+    return (
+        f"sum({sign}) AS n, "
+        f"coalesce(sum({sign}) FILTER (WHERE {complaint}.kind = {TIMEOUT_SQL}), 0) AS timeouts, "
+        f"coalesce(sum({sign}) FILTER (WHERE {complaint}.state IN ({UPHELD_SQL})), 0) AS upheld, "
+        f"coalesce(sum({sign}) FILTER (WHERE {complaint}.state IN ({OPEN_SQL})), 0) AS opened"
+    )
+
+
+# After `x` (complaint deltas by shop and day): each shop's open complaints, then its days.
+PG_COMPLAINT_DAYS = f"""open_counts AS ({PG_OPEN_UPSERT})
 INSERT INTO tickets_shopday AS r (shop_id, day, handled, handled_seconds, complaints,
     timeouts, upheld, waiting, waiting_created)
 SELECT shop_id, day, 0, 0, n, timeouts, upheld, 0, 0 FROM x
 WHERE n <> 0 OR timeouts <> 0 OR upheld <> 0 ORDER BY shop_id, day
 ON CONFLICT (shop_id, day) DO UPDATE SET complaints = r.complaints + excluded.complaints,
     timeouts = r.timeouts + excluded.timeouts, upheld = r.upheld + excluded.upheld"""
+
+PG_COMPLAINTS_BODY = f"""
+, x AS (
+    SELECT t.shop_id, {PG_DAY.format(t="t")} AS day, {_pg_complaint_sums("d.sign", "d")}
+    FROM delta d JOIN tickets_ticket t ON t.id = d.ticket_id GROUP BY 1, 2
+), {PG_COMPLAINT_DAYS}"""
 
 # A ticket moved to another shop or day (a bulk correction) takes its complaints along, and
 # to another shop its open ones.
@@ -175,18 +186,9 @@ WITH moved AS (
     FROM new_rows n JOIN old_rows o ON o.id = n.id
     WHERE (n.shop_id, {PG_DAY.format(t="n")}) IS DISTINCT FROM (o.shop_id, {PG_DAY.format(t="o")})
 ), x AS (
-    SELECT m.shop_id, m.day, sum(m.sign) AS n,
-           coalesce(sum(m.sign) FILTER (WHERE c.kind = {TIMEOUT_SQL}), 0) AS timeouts,
-           coalesce(sum(m.sign) FILTER (WHERE c.state IN ({UPHELD_SQL})), 0) AS upheld,
-           coalesce(sum(m.sign) FILTER (WHERE c.state IN ({OPEN_SQL})), 0) AS opened
+    SELECT m.shop_id, m.day, {_pg_complaint_sums("m.sign", "c")}
     FROM moved m JOIN complaints_complaint c ON c.ticket_id = m.id GROUP BY 1, 2
-), open_counts AS ({PG_OPEN_UPSERT})
-INSERT INTO tickets_shopday AS r (shop_id, day, handled, handled_seconds, complaints,
-    timeouts, upheld, waiting, waiting_created)
-SELECT shop_id, day, 0, 0, n, timeouts, upheld, 0, 0 FROM x
-WHERE n <> 0 OR timeouts <> 0 OR upheld <> 0 ORDER BY shop_id, day
-ON CONFLICT (shop_id, day) DO UPDATE SET complaints = r.complaints + excluded.complaints,
-    timeouts = r.timeouts + excluded.timeouts, upheld = r.upheld + excluded.upheld;"""
+), {PG_COMPLAINT_DAYS};"""
 
 TRIGGERED = (
     ("tickets_ticket", "tickets_rollup_tickets", "shop_id, created_at, first_action_at"),
